@@ -1,0 +1,23 @@
+"""Small presentation helpers shared by every page."""
+
+from datetime import UTC, datetime
+
+from django import template
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.utils.html import format_html
+
+register = template.Library()
+
+
+@register.filter
+def timestamp(value: datetime | None, empty: str = "—") -> str:
+    """“3 minutes ago”, with the exact UTC time on hover."""
+    if value is None:
+        return empty
+    utc = value.astimezone(UTC)
+    return format_html(
+        '<time datetime="{}" title="{} UTC">{}</time>',
+        utc.isoformat(),
+        utc.strftime("%Y-%m-%d %H:%M:%S"),
+        naturaltime(value),
+    )

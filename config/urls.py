@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from orgs.views import dashboard
+from tokens.api import api
+
+urlpatterns = [
+    path("", dashboard, name="dashboard"),
+    path("accounts/", include("accounts.urls")),
+    path("settings/tokens/", include("tokens.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]

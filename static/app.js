@@ -1,0 +1,68 @@
+// Tokendesk: dialogs, copy to clipboard. Everything here is an enhancement; each action
+// also works as a plain link or form without JavaScript.
+(function () {
+  "use strict";
+
+  function openAsModal(dialog) {
+    // Server-rendered dialogs arrive with `open` (so they show without JS); reopen them
+    // as modals for focus trapping, Escape to close and an inert page behind.
+    if (dialog.open) dialog.close();
+    dialog.showModal();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("#dialog-slot dialog[open]").forEach(openAsModal);
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target.id !== "dialog-slot") return;
+    var dialog = event.detail.target.querySelector("dialog");
+    if (dialog) openAsModal(dialog);
+  });
+
+  // A closed dialog leaves the DOM, so a token shown once is not kept in the page.
+  document.addEventListener(
+    "close",
+    function (event) {
+      if (event.target.matches && event.target.matches("dialog[data-remove-on-close]")) {
+        event.target.remove();
+      }
+    },
+    true
+  );
+
+  document.addEventListener("click", function (event) {
+    var closer = event.target.closest("[data-close-dialog]");
+    if (closer) {
+      var dialog = closer.closest("dialog");
+      if (dialog) {
+        event.preventDefault();
+        dialog.close();
+      }
+      return;
+    }
+    var copier = event.target.closest("[data-copy-target]");
+    if (copier) copyFrom(copier);
+  });
+
+  function copyFrom(button) {
+    var field = document.getElementById(button.dataset.copyTarget);
+    if (!field) return;
+    var done = function () {
+      button.textContent = "Copied!";
+      button.setAttribute("aria-live", "polite");
+      setTimeout(function () { button.textContent = "Copy to clipboard"; }, 2000);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () { legacyCopy(field, done); });
+    } else {
+      legacyCopy(field, done);
+    }
+  }
+
+  // Plain-HTTP deployments have no async clipboard API.
+  function legacyCopy(field, done) {
+    field.select();
+    if (document.execCommand("copy")) done();
+  }
+})();

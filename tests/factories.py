@@ -1,0 +1,38 @@
+"""Small factories: real rows made through the real services."""
+
+from accounts.models import User
+from orgs.models import Membership, Organization, Project
+from tokens import permissions as perms
+from tokens.audit import Actor
+from tokens.models import Token
+from tokens.services import IssuedToken, token_issue
+
+
+def make_user(email: str, password: str = "pw-for-tests") -> User:
+    return User.objects.create_user(email=email, password=password)
+
+
+def make_org(slug: str = "acme", **members: str) -> Organization:
+    """make_org("acme", owner="a@x.test") — keyword is the role, value the user's e-mail."""
+    organization = Organization.objects.create(slug=slug, name=slug.title())
+    for role, email in members.items():
+        member = User.objects.filter(email=email).first() or make_user(email)
+        Membership.objects.create(user=member, organization=organization, role=role)
+    return organization
+
+
+def make_project(organization: Organization, slug: str = "web") -> Project:
+    return Project.objects.create(organization=organization, slug=slug, name=slug.title())
+
+
+def make_personal_token(
+    user: User, name: str = "laptop", permissions=perms.DEFAULT_PERMISSIONS, **extra
+) -> IssuedToken:
+    return token_issue(
+        kind=Token.Kind.PERSONAL,
+        user=user,
+        name=name,
+        permissions=frozenset(permissions),
+        actor=Actor(user=user),
+        **extra,
+    )

@@ -1,0 +1,131 @@
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from tests.factories import make_personal_token
+from tokens.audit import Actor
+from tokens.models import Token
+from tokens.services import (
+    InvalidToken,
+    TokenConfigurationError,
+    token_revoke,
+    token_verify,
+)
+
+
+def test_a_valid_token_verifies_with_one_query_once_recently_used(user, django_assert_num_queries):
+    issued = make_personal_token(user)
+    token_verify(issued.plaintext)  # first use writes last_used_at
+    with django_assert_num_queries(1):
+        token = token_verify(issued.plaintext)
+    assert token.pk == issued.token.pk
+    assert token.user == user
+
+
+def test_an_unknown_well_formed_token_costs_one_query(db, django_assert_num_queries):
+    from tokens import format as token_format
+
+    unknown = token_format.generate("pat", "tdk")
+    with django_assert_num_queries(1), pytest.raises(InvalidToken) as caught:
+        token_verify(unknown)
+    assert caught.value.reason == "unknown"
+
+
+@pytest.mark.parametrize(
+    "garbage", ["", "nope", "tdk_pat_short", "x" * 5000, "tdk_pat_" + "é" * 38]
+)
+def test_garbage_is_rejected_without_a_query(db, garbage, django_assert_num_queries):
+    with django_assert_num_queries(0), pytest.raises(InvalidToken) as caught:
+        token_verify(garbage)
+    assert caught.value.reason == "malformed"
+
+
+def test_a_bad_checksum_is_rejected_without_a_query(user, django_assert_num_queries):
+    plaintext = make_personal_token(user).plaintext
+    typo = plaintext[:-1] + ("A" if plaintext[-1] != "A" else "B")
+    with django_assert_num_queries(0), pytest.raises(InvalidToken) as caught:
+        token_verify(typo)
+    assert caught.value.reason == "malformed"
+
+
+def test_a_revoked_token_is_refused(user):
+    issued = make_personal_token(user)
+    token_revoke(token=issued.token, actor=Actor(user=user))
+    with pytest.raises(InvalidToken) as caught:
+        token_verify(issued.plaintext)
+    assert caught.value.reason == "revoked"
+
+
+def test_an_expired_token_is_refused(user):
+    issued = make_personal_token(user, expires_in_days=1)
+    assert token_verify(issued.plaintext)
+    later = timezone.now() + timedelta(days=1, seconds=1)
+    with time_machine.travel(later), pytest.raises(InvalidToken) as caught:
+        token_verify(issued.plaintext)
+    assert caught.value.reason == "expired"
+
+
+def test_a_deactivated_users_token_is_refused(user):
+    issued = make_personal_token(user)
+    user.is_active = False
+    user.save()
+    with pytest.raises(InvalidToken):
+        token_verify(issued.plaintext)
+
+
+def test_a_token_issued_under_another_salt_is_unknown(user, settings):
+    issued = make_personal_token(user)
+    settings.TOKEN_HASH_SALT = "another-salt-" + "z" * 32
+    with pytest.raises(InvalidToken) as caught:
+        token_verify(issued.plaintext)
+    assert caught.value.reason == "unknown"
+
+
+@pytest.mark.parametrize("salt", ["", "too-short"])
+def test_a_missing_or_short_salt_is_a_configuration_error(user, settings, salt):
+    issued = make_personal_token(user)
+    settings.TOKEN_HASH_SALT = salt
+    with pytest.raises(TokenConfigurationError):
+        token_verify(issued.plaintext)
+
+
+class TestLastUsed:
+    def test_first_use_records_time_and_ip(self, user):
+        issued = make_personal_token(user)
+        token_verify(issued.plaintext, ip="198.51.100.4")
+        token = Token.objects.get(pk=issued.token.pk)
+        assert token.last_used_at is not None
+        assert token.last_used_ip == "198.51.100.4"
+
+    def test_it_is_written_at_most_once_a_minute(self, user, django_assert_num_queries):
+        issued = make_personal_token(user)
+        start = timezone.now()
+        with time_machine.travel(start, tick=False):
+            token_verify(issued.plaintext, ip="198.51.100.4")
+        # 59 s later: the SELECT only
+        with (
+            time_machine.travel(start + timedelta(seconds=59), tick=False),
+            django_assert_num_queries(1),
+        ):
+            token_verify(issued.plaintext, ip="198.51.100.5")
+        assert Token.objects.get(pk=issued.token.pk).last_used_ip == "198.51.100.4"
+        # 61 s later: the SELECT and one conditional UPDATE
+        with (
+            time_machine.travel(start + timedelta(seconds=61), tick=False),
+            django_assert_num_queries(2),
+        ):
+            token_verify(issued.plaintext, ip="198.51.100.6")
+        assert Token.objects.get(pk=issued.token.pk).last_used_ip == "198.51.100.6"
+
+    def test_a_stale_copy_does_not_write_twice(self, user):
+        """Two processes holding the same stale row: only one UPDATE matches."""
+        from tokens.services import token_touch
+
+        issued = make_personal_token(user)
+        first = Token.objects.get(pk=issued.token.pk)
+        second = Token.objects.get(pk=issued.token.pk)
+        now = timezone.now()
+        assert token_touch(first, ip="192.0.2.1", now=now) is True
+        assert token_touch(second, ip="192.0.2.2", now=now) is False

@@ -1,0 +1,144 @@
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from orgs.models import Membership, Organization, Project
+from tokens import permissions as perms
+from tokens.audit import Actor
+from tokens.models import Token
+from tokens.services import TokenConfigurationError, token_issue
+
+DEMO_PASSWORD = "demo-password"  # noqa: S105  (public demo data, documented in SPEC §6)
+DEMO_USERS = [
+    ("owner@acme.test", "Olivia Owner", Membership.Role.OWNER),
+    ("admin@acme.test", "Adam Admin", Membership.Role.SUPER_ADMIN),
+    ("dev@acme.test", "Dana Developer", Membership.Role.MEMBER),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo organization, users, projects and tokens. Safe to run repeatedly."
+
+    @transaction.atomic
+    def handle(self, *args, **options) -> None:
+        users = {}
+        for email, name, _role in DEMO_USERS:
+            user, created = User.objects.get_or_create(email=email, defaults={"name": name})
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+            users[email] = user
+        acme, _ = Organization.objects.get_or_create(
+            slug="acme",
+            # Acme predates the CI-token policy, so personal-token deploys are still on.
+            defaults={"name": "Acme Inc", "allow_personal_token_deploys": True},
+        )
+        for email, _name, role in DEMO_USERS:
+            Membership.objects.get_or_create(
+                user=users[email], organization=acme, defaults={"role": role}
+            )
+        web, _ = Project.objects.get_or_create(
+            organization=acme, slug="web", defaults={"name": "Web"}
+        )
+        api, _ = Project.objects.get_or_create(
+            organization=acme, slug="api", defaults={"name": "API"}
+        )
+        web.maintainers.add(users["dev@acme.test"])
+
+        try:
+            self._seed_tokens(users, acme, web, api)
+        except TokenConfigurationError as error:
+            raise CommandError(str(error)) from None
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: sign in as {', '.join(users)} with password {DEMO_PASSWORD!r}."
+            )
+        )
+
+    def _seed_tokens(self, users, acme, web, api) -> None:
+        owner, dev = users["owner@acme.test"], users["dev@acme.test"]
+        now = timezone.now()
+        # (kind, name, owner columns, permissions, role, creator, last used)
+        wanted = [
+            (
+                Token.Kind.PERSONAL,
+                "Laptop scripts",
+                {"user": dev},
+                perms.DEFAULT_PERMISSIONS,
+                "",
+                dev,
+                None,
+            ),
+            (
+                Token.Kind.PERSONAL,
+                "Release checklist",
+                {"user": owner},
+                perms.ROLE_PRESETS["read_only"],
+                "",
+                owner,
+                timedelta(days=2),
+            ),
+            (
+                Token.Kind.CI,
+                "GitHub Actions",
+                {"organization": acme},
+                perms.ROLE_PRESETS["ci"],
+                "ci",
+                owner,
+                timedelta(minutes=20),
+            ),
+            (
+                Token.Kind.CI,
+                "Nightly reports",
+                {"organization": acme},
+                perms.ROLE_PRESETS["read_only"],
+                "read_only",
+                users["admin@acme.test"],
+                None,
+            ),
+            (
+                Token.Kind.DEPLOYMENT,
+                "web deploy",
+                {"project": web},
+                perms.ROLE_PRESETS["ci"],
+                "",
+                dev,
+                timedelta(hours=5),
+            ),
+            (
+                Token.Kind.DEPLOYMENT,
+                "api deploy",
+                {"project": api},
+                perms.ROLE_PRESETS["ci"],
+                "",
+                owner,
+                None,
+            ),
+            (
+                Token.Kind.SERVER,
+                "Legacy deploy server",
+                {"organization": acme, "user": owner},
+                perms.ROLE_PRESETS["ci"],
+                "",
+                owner,
+                timedelta(hours=3),
+            ),
+        ]
+        for kind, name, owner_columns, granted, role, creator, used_ago in wanted:
+            if Token.objects.unrevoked().filter(kind=kind, name=name, **owner_columns).exists():
+                continue
+            issued = token_issue(
+                kind=kind,
+                name=name,
+                permissions=granted,
+                role=role,
+                actor=Actor(user=creator, user_agent="manage.py seed_demo"),
+                **owner_columns,
+            )
+            if used_ago is not None:
+                Token.objects.filter(pk=issued.token.pk).update(
+                    last_used_at=now - used_ago, last_used_ip="203.0.113.7"
+                )

@@ -1,0 +1,209 @@
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from orgs.models import Organization, Project
+from tokens import permissions as perms
+
+
+class TokenQuerySet(models.QuerySet["Token"]):
+    def unrevoked(self) -> "TokenQuerySet":
+        return self.filter(revoked_at__isnull=True)
+
+    def revoked(self) -> "TokenQuerySet":
+        return self.filter(revoked_at__isnull=False)
+
+    def active(self) -> "TokenQuerySet":
+        return self.unrevoked().filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+        )
+
+    def personal_for(self, user) -> "TokenQuerySet":
+        """A user's own personal tokens: the only tokens the personal page may touch."""
+        return self.filter(kind=Token.Kind.PERSONAL, user=user)
+
+
+class Token(models.Model):
+    """Every kind of credential in one table, so verification has one lookup path."""
+
+    class Kind(models.TextChoices):
+        PERSONAL = "pat", "Personal API token"
+        CI = "ci", "CI token"
+        DEPLOYMENT = "dep", "Deployment token"
+        SERVER = "srv", "Legacy server token"
+
+    kind = models.CharField(max_length=3, choices=Kind.choices)
+    name = models.CharField(max_length=100)
+    description = models.TextField(max_length=1000, blank=True)
+    # Owner columns; which are set depends on the kind (see the check constraint).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="tokens",
+        help_text="Owner of a personal token; the tied user of a legacy server token.",
+    )
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="tokens"
+    )
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.PROTECT, related_name="tokens"
+    )
+    role = models.CharField(max_length=20, blank=True)
+    permissions = models.JSONField(default=list)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    preview = models.CharField(max_length=40, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    revoke_reason = models.CharField(max_length=200, blank=True)
+
+    objects = TokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "kind", "revoked_at"], name="token_personal_idx"),
+            models.Index(fields=["organization", "kind", "revoked_at"], name="token_org_idx"),
+            models.Index(fields=["project", "revoked_at"], name="token_project_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="token_owner_matches_kind",
+                condition=(
+                    Q(
+                        kind="pat",
+                        user__isnull=False,
+                        organization__isnull=True,
+                        project__isnull=True,
+                    )
+                    | Q(
+                        kind="ci",
+                        user__isnull=True,
+                        organization__isnull=False,
+                        project__isnull=True,
+                    )
+                    | Q(kind="srv", organization__isnull=False, project__isnull=True)
+                    | Q(
+                        kind="dep",
+                        user__isnull=True,
+                        organization__isnull=False,
+                        project__isnull=False,
+                    )
+                ),
+            ),
+            # Labels identify tokens in lists, logs and the audit trail, so live ones are
+            # unique per owner; this also turns a double submit into a visible error.
+            models.UniqueConstraint(
+                "user",
+                Lower("name"),
+                condition=Q(kind="pat", revoked_at__isnull=True),
+                name="unique_live_personal_token_name",
+            ),
+            models.UniqueConstraint(
+                "organization",
+                Lower("name"),
+                condition=Q(kind="ci", revoked_at__isnull=True),
+                name="unique_live_ci_token_name",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.preview})"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+    @property
+    def is_active(self) -> bool:
+        return not self.is_revoked and not self.is_expired()
+
+    @property
+    def status(self) -> str:
+        if self.is_revoked:
+            return "revoked"
+        if self.is_expired():
+            return "expired"
+        return "active"
+
+    @property
+    def permission_list(self) -> list[str]:
+        return perms.ordered(self.permissions)
+
+    def allows(self, permission: str) -> bool:
+        return perms.allows(self.permissions, permission)
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs):
+        raise PermissionError("Audit events are append-only.")
+
+    def delete(self):
+        raise PermissionError("Audit events are append-only.")
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who (a user or a token) did what to which token, and where from.
+
+    Labels are copied in, so the trail reads the same after users or tokens are gone."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    action = models.CharField(max_length=50)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_token = models.ForeignKey(
+        Token, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200)
+    target_token = models.ForeignKey(
+        Token, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    target_label = models.CharField(max_length=200, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise PermissionError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit events are append-only.")

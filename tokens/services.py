@@ -1,0 +1,254 @@
+"""The only code that writes tokens. Each call is one transaction with its audit event."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from tokens import audit
+from tokens import format as token_format
+from tokens.audit import Actor
+from tokens.models import Token
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from orgs.models import Organization, Project
+
+MIN_SALT_LENGTH = 32
+MAX_EXPIRY_DAYS = 3650
+NAME_MAX_LENGTH = Token._meta.get_field("name").max_length
+# last_used_at is written at most once a minute so a busy token costs one SELECT per
+# request, not a SELECT plus an UPDATE.
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+class TokenConfigurationError(Exception):
+    """TOKEN_HASH_SALT is missing or too short: no token can be issued or verified."""
+
+    message = (
+        "Token generation is not configured: TOKEN_HASH_SALT is missing or shorter than "
+        f"{MIN_SALT_LENGTH} characters. Set it in the server's environment and restart."
+    )
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class TokenRuleError(ValueError):
+    """Input a person can fix; `field` says which form field it belongs next to."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidToken(Exception):
+    """Authentication failed. `reason` is for logs and tests, never for the client."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: Token
+    plaintext: str = field(repr=False)
+
+
+def hash_salt() -> str:
+    salt = settings.TOKEN_HASH_SALT or ""
+    if len(salt) < MIN_SALT_LENGTH:
+        raise TokenConfigurationError()
+    return salt
+
+
+def salt_is_configured() -> bool:
+    return len(settings.TOKEN_HASH_SALT or "") >= MIN_SALT_LENGTH
+
+
+def clean_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise TokenRuleError("Give the token a name.", field="name")
+    if len(name) > NAME_MAX_LENGTH:
+        raise TokenRuleError(
+            f"Keep the name to {NAME_MAX_LENGTH} characters or fewer.", field="name"
+        )
+    return name
+
+
+def expiry_for(expires_in_days: int | None, *, now=None):
+    if expires_in_days is None:
+        return None
+    if not 1 <= expires_in_days <= MAX_EXPIRY_DAYS:
+        raise TokenRuleError(
+            f"Expiry must be between 1 and {MAX_EXPIRY_DAYS} days.", field="expires_in_days"
+        )
+    return (now or timezone.now()) + timedelta(days=expires_in_days)
+
+
+@sensitive_variables("plaintext")
+def token_issue(
+    *,
+    kind: str,
+    name: str,
+    permissions: frozenset[str],
+    actor: Actor,
+    user: "User | None" = None,
+    organization: "Organization | None" = None,
+    project: "Project | None" = None,
+    role: str = "",
+    description: str = "",
+    expires_in_days: int | None = None,
+) -> IssuedToken:
+    salt = hash_salt()
+    name = clean_name(name)
+    now = timezone.now()
+    expires_at = expiry_for(expires_in_days, now=now)
+    if not permissions:
+        raise TokenRuleError("Choose at least one permission.", field="permissions")
+    plaintext = token_format.generate(kind, settings.TOKEN_PREFIX)
+    token = Token(
+        kind=kind,
+        name=name,
+        description=description.strip(),
+        user=user,
+        organization=organization or (project.organization if project else None),
+        project=project,
+        role=role,
+        permissions=sorted(permissions),
+        digest=token_format.digest(plaintext, salt),
+        preview=token_format.preview(plaintext),
+        created_by=actor.user,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    try:
+        with transaction.atomic():
+            token.save()
+            audit.record("token.create", actor=actor, target=token)
+    except IntegrityError:
+        if not _live_name_taken(token):
+            raise
+        raise TokenRuleError(
+            f"An active token named “{name}” already exists. Pick another name.", field="name"
+        ) from None
+    return IssuedToken(token=token, plaintext=plaintext)
+
+
+def _live_name_taken(token: Token) -> bool:
+    same_owner = {
+        Token.Kind.PERSONAL: {"user": token.user},
+        Token.Kind.CI: {"organization": token.organization},
+    }.get(token.kind)
+    if same_owner is None:
+        return False
+    return (
+        Token.objects.unrevoked()
+        .filter(kind=token.kind, name__iexact=token.name, **same_owner)
+        .exists()
+    )
+
+
+@sensitive_variables("plaintext")
+def token_verify(plaintext: str, *, ip: str | None = None) -> Token:
+    """Format and checksum first (no query), then one indexed lookup by digest."""
+    try:
+        parsed = token_format.parse(plaintext, settings.TOKEN_PREFIX)
+    except token_format.MalformedToken:
+        raise InvalidToken("malformed") from None
+    digest = token_format.digest(plaintext, hash_salt())
+    token = (
+        Token.objects.select_related("user", "organization", "project")
+        .filter(digest=digest)
+        .first()
+    )
+    if token is None or token.kind != parsed.kind:
+        raise InvalidToken("unknown")
+    if token.is_revoked:
+        raise InvalidToken("revoked")
+    now = timezone.now()
+    if token.is_expired(now):
+        raise InvalidToken("expired")
+    if token.user is not None and not token.user.is_active:
+        raise InvalidToken("inactive_user")
+    token_touch(token, ip=ip, now=now)
+    return token
+
+
+def token_touch(token: Token, *, ip: str | None, now=None) -> bool:
+    now = now or timezone.now()
+    if token.last_used_at is not None and now - token.last_used_at < TOUCH_INTERVAL:
+        return False
+    # Conditional, so concurrent requests of many processes still write once a minute.
+    written = (
+        Token.objects.filter(pk=token.pk)
+        .filter(Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - TOUCH_INTERVAL))
+        .update(last_used_at=now, last_used_ip=ip)
+    )
+    if written:
+        token.last_used_at, token.last_used_ip = now, ip
+    return bool(written)
+
+
+def token_revoke(*, token: Token, actor: Actor, reason: str = "") -> bool:
+    """Revoke once. A concurrent second revoke updates nothing and records nothing."""
+    now = timezone.now()
+    with transaction.atomic():
+        revoked = Token.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=now, revoked_by=actor.user, revoke_reason=reason[:200]
+        )
+        if revoked:
+            token.revoked_at, token.revoked_by, token.revoke_reason = now, actor.user, reason
+            audit.record("token.revoke", actor=actor, target=token, data={"reason": reason})
+    return bool(revoked)
+
+
+def tokens_revoke_all(*, user: "User", actor: Actor) -> int:
+    """Revoke every live personal token of `user` in one UPDATE."""
+    with transaction.atomic():
+        count = (
+            Token.objects.personal_for(user)
+            .unrevoked()
+            .update(revoked_at=timezone.now(), revoked_by=actor.user, revoke_reason="revoke all")
+        )
+        if count:
+            audit.record("token.revoke_all", actor=actor, data={"count": count})
+    return count
+
+
+@sensitive_variables("plaintext")
+def token_regenerate(*, token: Token, actor: Actor) -> IssuedToken:
+    """New secret, same id, name, role and lifetime; the old secret stops working at once."""
+    salt = hash_salt()
+    plaintext = token_format.generate(token.kind, settings.TOKEN_PREFIX)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Token.objects.select_for_update().get(pk=token.pk)
+        if locked.is_revoked:
+            raise TokenRuleError("This token was revoked; create a new one instead.")
+        if locked.expires_at is not None:
+            locked.expires_at = now + (locked.expires_at - locked.created_at)
+        locked.created_at = now
+        locked.digest = token_format.digest(plaintext, salt)
+        locked.preview = token_format.preview(plaintext)
+        locked.last_used_at = locked.last_used_ip = None
+        locked.save(
+            update_fields=[
+                "digest",
+                "preview",
+                "created_at",
+                "expires_at",
+                "last_used_at",
+                "last_used_ip",
+            ]
+        )
+        audit.record("token.regenerate", actor=actor, target=locked)
+    return IssuedToken(token=locked, plaintext=plaintext)

@@ -1,0 +1,120 @@
+"""Personal API token pages. A view parses, finds the object through a scoped lookup,
+calls a service and renders: the page, or with HTMX the named partial it swaps."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_http_methods
+from django_htmx.http import trigger_client_event
+
+from tokens.audit import Actor
+from tokens.forms import PersonalTokenForm
+from tokens.models import Token
+from tokens.services import (
+    TokenConfigurationError,
+    TokenRuleError,
+    salt_is_configured,
+    token_issue,
+    token_revoke,
+    tokens_revoke_all,
+)
+
+PAGE = "tokens/personal.html"
+TOKENS_CHANGED = "tokensChanged"
+
+
+def _get_personal_token(request: HttpRequest, token_id: int) -> Token:
+    return get_object_or_404(Token.objects.personal_for(request.user), pk=token_id)
+
+
+def _page_context(request: HttpRequest, **extra) -> dict:
+    show_revoked = request.GET.get("show") == "revoked"
+    tokens = Token.objects.personal_for(request.user).select_related("revoked_by")
+    tokens = tokens.revoked() if show_revoked else tokens.unrevoked()
+    return {
+        "tokens": tokens,
+        "show_revoked": show_revoked,
+        "salt_configured": salt_is_configured(),
+        **extra,
+    }
+
+
+def _render(request: HttpRequest, partial: str, status: int = 200, **context) -> HttpResponse:
+    """The partial for an HTMX swap; the whole page, with that dialog open, otherwise."""
+    if request.htmx:
+        return render(request, f"{PAGE}#{partial}", context, status=status)
+    return render(
+        request, PAGE, _page_context(request, open_dialog=partial, **context), status=status
+    )
+
+
+def _done(request: HttpRequest, text: str) -> HttpResponse:
+    """After a change: HTMX closes the dialog, shows the message and refreshes the table."""
+    messages.success(request, text)
+    if request.htmx:
+        response = render(request, "base.html#messages", {"oob": True})
+        return trigger_client_event(response, TOKENS_CHANGED)
+    return redirect("tokens:personal")
+
+
+@never_cache
+@login_required
+def personal_tokens(request: HttpRequest) -> HttpResponse:
+    template = f"{PAGE}#token-table" if request.htmx else PAGE
+    return render(request, template, _page_context(request))
+
+
+@never_cache
+@login_required
+@sensitive_post_parameters()
+@sensitive_variables("issued")
+@require_http_methods(["GET", "POST"])
+def personal_token_create(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _render(request, "create-dialog", form=PersonalTokenForm())
+    form = PersonalTokenForm(request.POST)
+    if not form.is_valid():
+        return _render(request, "create-dialog", status=422, form=form)
+    try:
+        issued = token_issue(
+            kind=Token.Kind.PERSONAL,
+            user=request.user,
+            name=form.cleaned_data["name"],
+            permissions=form.cleaned_data["permissions"],
+            expires_in_days=form.cleaned_data["expires_in_days"],
+            actor=Actor.from_request(request),
+        )
+    except TokenConfigurationError as error:
+        return _render(request, "create-dialog", status=503, form=form, config_error=str(error))
+    except TokenRuleError as error:
+        form.add_error(error.field, error.message)
+        return _render(request, "create-dialog", status=422, form=form)
+    # The only time this token is shown: the response is never cached (see never_cache).
+    response = _render(request, "token-shown", issued=issued)
+    return trigger_client_event(response, TOKENS_CHANGED)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def personal_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = _get_personal_token(request, token_id)
+    if request.method == "GET":
+        return _render(request, "confirm-revoke", token=token)
+    if token_revoke(token=token, actor=Actor.from_request(request), reason="revoked by owner"):
+        return _done(request, f"Token “{token.name}” revoked. Anything using it stops working now.")
+    return _done(request, f"Token “{token.name}” was already revoked.")
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def personal_tokens_revoke_all(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        active = Token.objects.personal_for(request.user).unrevoked().count()
+        return _render(request, "confirm-revoke-all", active_count=active)
+    count = tokens_revoke_all(user=request.user, actor=Actor.from_request(request))
+    return _done(request, f"Revoked {count} token{'s' if count != 1 else ''}.")
