@@ -1,0 +1,119 @@
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError, SystemCheckError
+
+from accounts.models import User
+from orgs.models import Membership, Organization, Project
+from tokens.models import Token
+from tokens.services import token_verify
+
+
+def run(*args) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+class TestSeedDemo:
+    def test_it_creates_the_demo_organization(self, db):
+        run("seed_demo")
+        acme = Organization.objects.get(slug="acme")
+        assert acme.name == "Acme Inc"
+        roles = dict(
+            Membership.objects.filter(organization=acme).values_list("user__email", "role")
+        )
+        assert roles == {
+            "owner@acme.test": "owner",
+            "admin@acme.test": "super_admin",
+            "dev@acme.test": "member",
+        }
+        assert set(Project.objects.filter(organization=acme).values_list("slug", flat=True)) == {
+            "web",
+            "api",
+        }
+        web = Project.objects.get(organization=acme, slug="web")
+        assert list(web.maintainers.values_list("email", flat=True)) == ["dev@acme.test"]
+        assert User.objects.get(email="dev@acme.test").check_password("demo-password")
+        kinds = set(Token.objects.values_list("kind", flat=True))
+        assert kinds == {"pat", "ci", "dep", "srv"}
+        legacy = Token.objects.get(kind="srv")
+        assert legacy.last_used_at is not None
+
+    def test_it_is_idempotent(self, db):
+        run("seed_demo")
+        counts = (User.objects.count(), Token.objects.count(), Membership.objects.count())
+        run("seed_demo")
+        assert (User.objects.count(), Token.objects.count(), Membership.objects.count()) == counts
+
+    def test_it_keeps_a_changed_password(self, db):
+        run("seed_demo")
+        dev = User.objects.get(email="dev@acme.test")
+        dev.set_password("changed-it")
+        dev.save()
+        run("seed_demo")
+        assert User.objects.get(email="dev@acme.test").check_password("changed-it")
+
+
+class TestCreateToken:
+    def test_it_prints_only_the_plaintext(self, db):
+        run("seed_demo")
+        out = run("create_token", "--user", "dev@acme.test", "--name", "bootstrap")
+        plaintext = out.strip()
+        assert re.fullmatch(r"tdk_pat_[0-9A-Za-z]{38}", plaintext)
+        token = token_verify(plaintext)
+        assert token.name == "bootstrap" and token.user.email == "dev@acme.test"
+
+    def test_org_and_project_scopes_make_ci_and_deployment_tokens(self, db):
+        run("seed_demo")
+        ci = token_verify(
+            run(
+                "create_token", "--user", "owner@acme.test", "--name", "gh", "--org", "acme"
+            ).strip()
+        )
+        assert (ci.kind, ci.organization.slug, ci.role) == ("ci", "acme", "ci")
+        dep = token_verify(
+            run(
+                "create_token", "--user", "owner@acme.test", "--name", "d",
+                "--project", "acme/web", "--permissions", "deployments:write",
+            ).strip()
+        )  # fmt: skip
+        assert (dep.kind, dep.project.slug, dep.permissions) == (
+            "dep",
+            "web",
+            ["deployments:write"],
+        )
+
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (["--user", "nobody@x.test", "--name", "n"], "No user"),
+            (["--user", "dev@acme.test", "--name", "n", "--org", "nope"], "No organization"),
+            (["--user", "dev@acme.test", "--name", "n", "--project", "acme"], "No project"),
+            (["--user", "dev@acme.test", "--name", "n", "--permissions", "x:y"], "x:y"),
+            (["--user", "dev@acme.test", "--name", "n", "--expires-days", "0"], "between 1"),
+        ],
+    )
+    def test_bad_arguments_fail_clearly(self, db, args, message):
+        run("seed_demo")
+        with pytest.raises(CommandError, match=message):
+            run("create_token", *args)
+
+    def test_without_a_salt_it_fails_clearly(self, db, settings):
+        run("seed_demo")
+        settings.TOKEN_HASH_SALT = "short"
+        with pytest.raises(CommandError, match="TOKEN_HASH_SALT"):
+            run("create_token", "--user", "dev@acme.test", "--name", "n")
+
+
+class TestCheck:
+    def test_it_passes_with_a_salt(self, db):
+        run("check")
+
+    @pytest.mark.parametrize("salt", ["", "x" * 31])
+    def test_it_reports_a_missing_or_short_salt(self, db, settings, salt):
+        settings.TOKEN_HASH_SALT = salt
+        with pytest.raises(SystemCheckError, match=r"tokens\.E001"):
+            run("check")
