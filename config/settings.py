@@ -71,6 +71,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "orgs.context_processors.navigation",
             ],
             # Partials as a builtin (no {% load %}), so Django 6's built-in partials is a
             # settings-only change.

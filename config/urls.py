@@ -7,7 +7,8 @@ from tokens.api import api
 urlpatterns = [
     path("", dashboard, name="dashboard"),
     path("accounts/", include("accounts.urls")),
-    path("settings/tokens/", include("tokens.urls")),
+    path("", include("tokens.urls")),
+    path("orgs/<slug:org>/", include("orgs.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class OrganizationQuerySet(models.QuerySet["Organization"]):
@@ -57,9 +58,8 @@ class Membership(models.Model):
         return f"{self.user} in {self.organization} ({self.role})"
 
     @property
-    def is_admin(self) -> bool:
-        """Owners and super admins manage CI tokens, deployment tokens and the audit log."""
-        return self.role in (self.Role.OWNER, self.Role.SUPER_ADMIN)
+    def audit_label(self) -> str:
+        return f"{self.user.email} ({self.role})"
 
 
 class ProjectQuerySet(models.QuerySet["Project"]):
@@ -67,6 +67,14 @@ class ProjectQuerySet(models.QuerySet["Project"]):
         if not user.is_authenticated:
             return self.none()
         return self.filter(organization__memberships__user=user)
+
+
+class LiveProjectManager(models.Manager.from_queryset(ProjectQuerySet)):
+    """Deleted projects stay in the table (their revoked tokens and deployments point at
+    them) but are gone from every list and lookup."""
+
+    def get_queryset(self) -> ProjectQuerySet:
+        return super().get_queryset().filter(deleted_at__isnull=True)
 
 
 class Project(models.Model):
@@ -79,14 +87,78 @@ class Project(models.Model):
         settings.AUTH_USER_MODEL, blank=True, related_name="maintained_projects"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ProjectQuerySet.as_manager()
+    objects = LiveProjectManager()
+    all_objects = ProjectQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
+        base_manager_name = "all_objects"
         constraints = [
-            models.UniqueConstraint(fields=["organization", "slug"], name="project_slug_per_org"),
+            models.UniqueConstraint(
+                fields=["organization", "slug"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="project_slug_per_org",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.organization.slug}/{self.slug}"
+
+    @property
+    def audit_label(self) -> str:
+        return str(self)
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs):
+        raise PermissionError("Audit events are append-only.")
+
+    def delete(self):
+        raise PermissionError("Audit events are append-only.")
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who (a user or a token) did what to which object, and from where.
+
+    Targets and actors are stored by type, id and label rather than foreign keys, so the
+    trail reads the same after users, tokens or projects are gone, and any app can write
+    to it without this one knowing about theirs."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    action = models.CharField(max_length=50)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_token_id = models.BigIntegerField(null=True, blank=True)
+    actor_label = models.CharField(max_length=200)
+    target_type = models.CharField(max_length=30, blank=True)
+    target_id = models.BigIntegerField(null=True, blank=True)
+    target_label = models.CharField(max_length=300, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="audit_org_time_idx"),
+            models.Index(fields=["target_type", "target_id"], name="audit_target_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise PermissionError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit events are append-only.")

@@ -1,8 +1,32 @@
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""Organization pages: overview and projects, members and roles, token policy.
+Non-members get 404; members who may see a page but not change it get 403."""
 
-from orgs.models import Membership
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.ui import finish, refuse, render_dialog
+from orgs import access, services
+from orgs.audit import Actor
+from orgs.forms import (
+    MemberAddForm,
+    MemberRoleForm,
+    ProjectCreateForm,
+    ProjectEditForm,
+    TokenPolicyForm,
+)
+from orgs.models import Membership, Project
+from orgs.signals import project_dependents
+
+OVERVIEW_PAGE = "orgs/overview.html"
+MEMBERS_PAGE = "orgs/members.html"
+PROJECTS_CHANGED = "projectsChanged"
+MEMBERS_CHANGED = "membersChanged"
 
 
 @login_required
@@ -13,3 +37,296 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .order_by("organization__name")
     )
     return render(request, "dashboard.html", {"memberships": memberships})
+
+
+def _admin_or_403(membership: Membership) -> None:
+    if not access.is_admin(membership):
+        raise PermissionDenied("Only owners and super admins can do this.")
+
+
+# Overview and projects ------------------------------------------------------------------
+
+
+def _overview_context(membership: Membership) -> dict:
+    organization = membership.organization
+    projects = Project.objects.filter(organization=organization).prefetch_related("maintainers")
+    return {
+        "organization": organization,
+        "membership": membership,
+        "is_admin": access.is_admin(membership),
+        "projects": projects,
+        "manageable_ids": access.deployment_token_project_ids(membership),
+    }
+
+
+def _overview_dialog(request, membership, partial, **context) -> HttpResponse:
+    context.setdefault("organization", membership.organization)
+    return render_dialog(
+        request, OVERVIEW_PAGE, partial, lambda: _overview_context(membership), **context
+    )
+
+
+def _project_or_404(membership: Membership, slug: str) -> Project:
+    return get_object_or_404(
+        Project.objects.filter(organization=membership.organization), slug=slug
+    )
+
+
+@never_cache
+@login_required
+def overview(request: HttpRequest, org: str) -> HttpResponse:
+    membership = access.membership_or_404(request, org)
+    template = f"{OVERVIEW_PAGE}#project-table" if request.htmx else OVERVIEW_PAGE
+    return render(request, template, _overview_context(membership))
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_create(request: HttpRequest, org: str) -> HttpResponse:
+    membership = access.membership_or_404(request, org)
+    _admin_or_403(membership)
+    if request.method == "GET":
+        return _overview_dialog(request, membership, "project-create", form=ProjectCreateForm())
+    form = ProjectCreateForm(request.POST)
+    if form.is_valid():
+        try:
+            project = services.project_create(
+                organization=membership.organization,
+                name=form.cleaned_data["name"],
+                slug=form.cleaned_data["slug"],
+                actor=Actor.from_request(request),
+            )
+        except services.OrgRuleError as error:
+            form.add_error(error.field, error.message)
+        else:
+            return finish(
+                request,
+                f"Project “{project.name}” created.",
+                redirect_to=reverse("orgs:overview", args=[org]),
+                event=PROJECTS_CHANGED,
+            )
+    return _overview_dialog(request, membership, "project-create", status=422, form=form)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_edit(request: HttpRequest, org: str, project: str) -> HttpResponse:
+    membership = access.membership_or_404(request, org)
+    project_obj = _project_or_404(membership, project)
+    _admin_or_403(membership)
+    organization = membership.organization
+    if request.method == "GET":
+        form = ProjectEditForm(
+            organization=organization,
+            initial={"name": project_obj.name, "maintainers": list(project_obj.maintainers.all())},
+        )
+        return _overview_dialog(request, membership, "project-edit", form=form, project=project_obj)
+    form = ProjectEditForm(request.POST, organization=organization)
+    if form.is_valid():
+        try:
+            services.project_update(
+                project=project_obj,
+                name=form.cleaned_data["name"],
+                maintainers=list(form.cleaned_data["maintainers"]),
+                actor=Actor.from_request(request),
+            )
+        except services.OrgRuleError as error:
+            form.add_error(error.field, error.message)
+        else:
+            return finish(
+                request,
+                f"Project “{project_obj.name}” saved.",
+                redirect_to=reverse("orgs:overview", args=[org]),
+                event=PROJECTS_CHANGED,
+            )
+    return _overview_dialog(
+        request, membership, "project-edit", status=422, form=form, project=project_obj
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_delete(request: HttpRequest, org: str, project: str) -> HttpResponse:
+    membership = access.membership_or_404(request, org)
+    project_obj = _project_or_404(membership, project)
+    _admin_or_403(membership)
+    if request.method == "GET":
+        consequences = [
+            sentence
+            for _, sentence in project_dependents.send(sender=Project, project=project_obj)
+            if sentence
+        ]
+        return _overview_dialog(
+            request, membership, "project-delete", project=project_obj, consequences=consequences
+        )
+    services.project_delete(project=project_obj, actor=Actor.from_request(request))
+    return finish(
+        request,
+        f"Project “{project_obj.name}” deleted.",
+        redirect_to=reverse("orgs:overview", args=[org]),
+        event=PROJECTS_CHANGED,
+    )
+
+
+# Members --------------------------------------------------------------------------------
+
+
+def _assignable_roles(membership: Membership) -> list[tuple[str, str]]:
+    return [
+        (value, label)
+        for value, label in Membership.Role.choices
+        if access.can_assign_role(membership, value)
+    ]
+
+
+def _members_context(membership: Membership) -> dict:
+    organization = membership.organization
+    members = (
+        Membership.objects.filter(organization=organization)
+        .select_related("user")
+        .order_by("user__email")
+    )
+    return {
+        "organization": organization,
+        "membership": membership,
+        "is_admin": access.is_admin(membership),
+        "members": [(member, access.can_manage_member(membership, member)) for member in members],
+        "assignable_roles": _assignable_roles(membership),
+    }
+
+
+def _member_or_404(membership: Membership, membership_id: int) -> Membership:
+    return get_object_or_404(
+        Membership.objects.filter(organization=membership.organization).select_related(
+            "user", "organization"
+        ),
+        pk=membership_id,
+    )
+
+
+@never_cache
+@login_required
+def members(request: HttpRequest, org: str) -> HttpResponse:
+    membership = access.membership_or_404(request, org)
+    template = f"{MEMBERS_PAGE}#member-table" if request.htmx else MEMBERS_PAGE
+    return render(request, template, _members_context(membership))
+
+
+def _members_dialog(request, membership, partial, **context) -> HttpResponse:
+    context.setdefault("organization", membership.organization)
+    context.setdefault("assignable_roles", _assignable_roles(membership))
+    return render_dialog(
+        request, MEMBERS_PAGE, partial, lambda: _members_context(membership), **context
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_add(request: HttpRequest, org: str) -> HttpResponse:
+    membership = access.membership_or_404(request, org)
+    _admin_or_403(membership)
+    if request.method == "GET":
+        return _members_dialog(request, membership, "member-add", form=MemberAddForm())
+    form = MemberAddForm(request.POST)
+    if form.is_valid():
+        try:
+            added = services.membership_add(
+                organization=membership.organization,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                by=membership,
+                actor=Actor.from_request(request),
+            )
+        except services.OrgRuleError as error:
+            form.add_error(error.field, error.message)
+        else:
+            return finish(
+                request,
+                f"{added.user.email} added as {added.get_role_display().lower()}.",
+                redirect_to=reverse("orgs:members", args=[org]),
+                event=MEMBERS_CHANGED,
+            )
+    return _members_dialog(request, membership, "member-add", status=422, form=form)
+
+
+@never_cache
+@login_required
+@require_POST
+def member_role(request: HttpRequest, org: str, membership_id: int) -> HttpResponse:
+    membership = access.membership_or_404(request, org)
+    member = _member_or_404(membership, membership_id)
+    _admin_or_403(membership)
+    form = MemberRoleForm(request.POST)
+    back = reverse("orgs:members", args=[org])
+    if not form.is_valid():
+        return refuse(request, "Choose a role.", redirect_to=back, status=422)
+    try:
+        services.membership_change_role(
+            membership=member,
+            role=form.cleaned_data["role"],
+            by=membership,
+            actor=Actor.from_request(request),
+        )
+    except services.OrgRuleError as error:
+        return refuse(request, error.message, redirect_to=back)
+    return finish(
+        request,
+        f"{member.user.email} is now {member.get_role_display().lower()}.",
+        redirect_to=back,
+        event=MEMBERS_CHANGED,
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_remove(request: HttpRequest, org: str, membership_id: int) -> HttpResponse:
+    membership = access.membership_or_404(request, org)
+    member = _member_or_404(membership, membership_id)
+    _admin_or_403(membership)
+    back = reverse("orgs:members", args=[org])
+    if request.method == "GET":
+        return render_dialog(
+            request,
+            MEMBERS_PAGE,
+            "member-remove",
+            lambda: _members_context(membership),
+            member=member,
+            organization=membership.organization,
+        )
+    try:
+        services.membership_remove(
+            membership=member, by=membership, actor=Actor.from_request(request)
+        )
+    except services.OrgRuleError as error:
+        return refuse(request, error.message, redirect_to=back)
+    if member.user_id == request.user.id:
+        messages.success(request, f"You left {membership.organization.name}.")
+        return redirect("dashboard")
+    return finish(request, f"{member.user.email} removed.", redirect_to=back, event=MEMBERS_CHANGED)
+
+
+# Token policy ---------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_POST
+def token_policy(request: HttpRequest, org: str) -> HttpResponse:
+    membership = access.admin_membership_or_404(request, org)
+    form = TokenPolicyForm(request.POST)
+    back = reverse("tokens:ci", args=[org])
+    if not form.is_valid():
+        errors = " ".join(form.errors.get("max_token_lifetime_days", ["Invalid value."]))
+        return refuse(request, errors, redirect_to=back, status=422)
+    services.organization_set_token_policy(
+        organization=membership.organization,
+        max_token_lifetime_days=form.cleaned_data["max_token_lifetime_days"],
+        actor=Actor.from_request(request),
+    )
+    messages.success(request, "Token policy saved.")
+    return redirect(back)

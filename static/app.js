@@ -21,11 +21,14 @@
   });
 
   // A closed dialog leaves the DOM, so a token shown once is not kept in the page.
+  // `close` is dispatched asynchronously: the one queued by openAsModal's close() arrives
+  // after showModal() reopened the dialog, so only remove a dialog that is still closed.
   document.addEventListener(
     "close",
     function (event) {
-      if (event.target.matches && event.target.matches("dialog[data-remove-on-close]")) {
-        event.target.remove();
+      var dialog = event.target;
+      if (dialog.matches && dialog.matches("dialog[data-remove-on-close]") && !dialog.open) {
+        dialog.remove();
       }
     },
     true

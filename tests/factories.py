@@ -1,9 +1,9 @@
 """Small factories: real rows made through the real services."""
 
 from accounts.models import User
+from orgs.audit import Actor
 from orgs.models import Membership, Organization, Project
 from tokens import permissions as perms
-from tokens.audit import Actor
 from tokens.models import Token
 from tokens.services import IssuedToken, token_issue
 

@@ -10,7 +10,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 
-from tokens.audit import client_ip
+from orgs.audit import client_ip
 from tokens.models import Token
 from tokens.services import InvalidToken, TokenConfigurationError, token_verify
 

@@ -5,4 +5,4 @@ class TokensConfig(AppConfig):
     name = "tokens"
 
     def ready(self) -> None:
-        from tokens import checks  # noqa: F401  (registers the salt check)
+        from tokens import checks, receivers  # noqa: F401  (registers the check and receivers)

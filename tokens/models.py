@@ -130,6 +130,10 @@ class Token(models.Model):
         ]
 
     def __str__(self) -> str:
+        return self.audit_label
+
+    @property
+    def audit_label(self) -> str:
         return f"{self.name} ({self.preview})"
 
     @property
@@ -151,59 +155,12 @@ class Token(models.Model):
             return "expired"
         return "active"
 
+    def get_role_label(self) -> str:
+        return perms.ROLE_LABELS.get(self.role, self.role or "—")
+
     @property
     def permission_list(self) -> list[str]:
         return perms.ordered(self.permissions)
 
     def allows(self, permission: str) -> bool:
         return perms.allows(self.permissions, permission)
-
-
-class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
-    def update(self, **kwargs):
-        raise PermissionError("Audit events are append-only.")
-
-    def delete(self):
-        raise PermissionError("Audit events are append-only.")
-
-
-class AuditEvent(models.Model):
-    """Append-only record of who (a user or a token) did what to which token, and where from.
-
-    Labels are copied in, so the trail reads the same after users or tokens are gone."""
-
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    action = models.CharField(max_length=50)
-    organization = models.ForeignKey(
-        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    actor_token = models.ForeignKey(
-        Token, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    actor_label = models.CharField(max_length=200)
-    target_token = models.ForeignKey(
-        Token, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
-    )
-    target_label = models.CharField(max_length=200, blank=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=300, blank=True)
-    data = models.JSONField(default=dict, blank=True)
-
-    objects = AuditEventQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
-
-    def save(self, *args, **kwargs) -> None:
-        if not self._state.adding:
-            raise PermissionError("Audit events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Audit events are append-only.")

@@ -1,7 +1,7 @@
 """The only code that writes tokens. Each call is one transaction with its audit event."""
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -10,9 +10,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from tokens import audit
+from orgs import audit
+from orgs.audit import Actor
 from tokens import format as token_format
-from tokens.audit import Actor
 from tokens.models import Token
 
 if TYPE_CHECKING:
@@ -84,12 +84,28 @@ def clean_name(name: str) -> str:
     return name
 
 
-def expiry_for(expires_in_days: int | None, *, now=None):
+def max_lifetime_days(kind: str, organization: "Organization | None") -> int | None:
+    """An organization may cap the lifetime of the tokens it owns (CI and deployment)."""
+    if organization is None or kind not in (Token.Kind.CI, Token.Kind.DEPLOYMENT):
+        return None
+    return organization.max_token_lifetime_days
+
+
+def expiry_for(
+    expires_in_days: int | None, *, limit_days: int | None = None, now=None
+) -> "datetime | None":
+    if expires_in_days is None:
+        expires_in_days = limit_days
     if expires_in_days is None:
         return None
     if not 1 <= expires_in_days <= MAX_EXPIRY_DAYS:
         raise TokenRuleError(
             f"Expiry must be between 1 and {MAX_EXPIRY_DAYS} days.", field="expires_in_days"
+        )
+    if limit_days is not None and expires_in_days > limit_days:
+        raise TokenRuleError(
+            f"This organization allows these tokens to live at most {limit_days} days.",
+            field="expires_in_days",
         )
     return (now or timezone.now()) + timedelta(days=expires_in_days)
 
@@ -111,7 +127,10 @@ def token_issue(
     salt = hash_salt()
     name = clean_name(name)
     now = timezone.now()
-    expires_at = expiry_for(expires_in_days, now=now)
+    organization = organization or (project.organization if project else None)
+    expires_at = expiry_for(
+        expires_in_days, limit_days=max_lifetime_days(kind, organization), now=now
+    )
     if not permissions:
         raise TokenRuleError("Choose at least one permission.", field="permissions")
     plaintext = token_format.generate(kind, settings.TOKEN_PREFIX)
@@ -120,7 +139,7 @@ def token_issue(
         name=name,
         description=description.strip(),
         user=user,
-        organization=organization or (project.organization if project else None),
+        organization=organization,
         project=project,
         role=role,
         permissions=sorted(permissions),
@@ -231,11 +250,14 @@ def token_regenerate(*, token: Token, actor: Actor) -> IssuedToken:
     plaintext = token_format.generate(token.kind, settings.TOKEN_PREFIX)
     now = timezone.now()
     with transaction.atomic():
-        locked = Token.objects.select_for_update().get(pk=token.pk)
+        locked = Token.objects.select_for_update().select_related("organization").get(pk=token.pk)
         if locked.is_revoked:
             raise TokenRuleError("This token was revoked; create a new one instead.")
-        if locked.expires_at is not None:
-            locked.expires_at = now + (locked.expires_at - locked.created_at)
+        lifetime = locked.expires_at - locked.created_at if locked.expires_at else None
+        limit_days = max_lifetime_days(locked.kind, locked.organization)
+        if limit_days is not None:
+            lifetime = min(lifetime or timedelta(days=limit_days), timedelta(days=limit_days))
+        locked.expires_at = now + lifetime if lifetime else None
         locked.created_at = now
         locked.digest = token_format.digest(plaintext, salt)
         locked.preview = token_format.preview(plaintext)
@@ -252,3 +274,17 @@ def token_regenerate(*, token: Token, actor: Actor) -> IssuedToken:
         )
         audit.record("token.regenerate", actor=actor, target=locked)
     return IssuedToken(token=locked, plaintext=plaintext)
+
+
+def tokens_revoke_for_project(*, project: "Project", actor: Actor) -> int:
+    """A deleted project's deployment tokens stop working with it."""
+    with transaction.atomic():
+        tokens = list(Token.objects.filter(project=project).unrevoked())
+        Token.objects.filter(pk__in=[t.pk for t in tokens]).update(
+            revoked_at=timezone.now(), revoked_by=actor.user, revoke_reason="project deleted"
+        )
+        for token in tokens:
+            audit.record(
+                "token.revoke", actor=actor, target=token, data={"reason": "project deleted"}
+            )
+    return len(tokens)

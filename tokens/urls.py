@@ -1,11 +1,46 @@
 from django.urls import path
 
-from tokens import views
+from tokens import org_views, views
 
 app_name = "tokens"
 urlpatterns = [
-    path("", views.personal_tokens, name="personal"),
-    path("new/", views.personal_token_create, name="personal-create"),
-    path("<int:token_id>/revoke/", views.personal_token_revoke, name="personal-revoke"),
-    path("revoke-all/", views.personal_tokens_revoke_all, name="personal-revoke-all"),
+    path("settings/tokens/", views.personal_tokens, name="personal"),
+    path("settings/tokens/new/", views.personal_token_create, name="personal-create"),
+    path(
+        "settings/tokens/<int:token_id>/revoke/",
+        views.personal_token_revoke,
+        name="personal-revoke",
+    ),
+    path(
+        "settings/tokens/revoke-all/",
+        views.personal_tokens_revoke_all,
+        name="personal-revoke-all",
+    ),
+    path("orgs/<slug:org>/settings/tokens/", org_views.ci_tokens, name="ci"),
+    path("orgs/<slug:org>/settings/tokens/new/", org_views.ci_token_create, name="ci-create"),
+    path(
+        "orgs/<slug:org>/settings/tokens/<int:token_id>/reset/",
+        org_views.ci_token_reset,
+        name="ci-reset",
+    ),
+    path(
+        "orgs/<slug:org>/settings/tokens/<int:token_id>/delete/",
+        org_views.ci_token_delete,
+        name="ci-delete",
+    ),
+    path(
+        "orgs/<slug:org>/projects/<slug:project>/settings/deployment-tokens/",
+        org_views.deployment_tokens,
+        name="deployment",
+    ),
+    path(
+        "orgs/<slug:org>/projects/<slug:project>/settings/deployment-tokens/generate/",
+        org_views.deployment_token_generate,
+        name="deployment-generate",
+    ),
+    path(
+        "orgs/<slug:org>/projects/<slug:project>/settings/deployment-tokens/<int:token_id>/delete/",
+        org_views.deployment_token_delete,
+        name="deployment-delete",
+    ),
 ]

@@ -1,16 +1,17 @@
 """Personal API token pages. A view parses, finds the object through a scoped lookup,
 calls a service and renders: the page, or with HTMX the named partial it swaps."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import trigger_client_event
 
-from tokens.audit import Actor
+from accounts.ui import finish, render_dialog
+from orgs.audit import Actor
 from tokens.forms import PersonalTokenForm
 from tokens.models import Token
 from tokens.services import (
@@ -43,21 +44,13 @@ def _page_context(request: HttpRequest, **extra) -> dict:
 
 
 def _render(request: HttpRequest, partial: str, status: int = 200, **context) -> HttpResponse:
-    """The partial for an HTMX swap; the whole page, with that dialog open, otherwise."""
-    if request.htmx:
-        return render(request, f"{PAGE}#{partial}", context, status=status)
-    return render(
-        request, PAGE, _page_context(request, open_dialog=partial, **context), status=status
+    return render_dialog(
+        request, PAGE, partial, lambda: _page_context(request), status=status, **context
     )
 
 
 def _done(request: HttpRequest, text: str) -> HttpResponse:
-    """After a change: HTMX closes the dialog, shows the message and refreshes the table."""
-    messages.success(request, text)
-    if request.htmx:
-        response = render(request, "base.html#messages", {"oob": True})
-        return trigger_client_event(response, TOKENS_CHANGED)
-    return redirect("tokens:personal")
+    return finish(request, text, redirect_to=reverse("tokens:personal"), event=TOKENS_CHANGED)
 
 
 @never_cache

@@ -1,8 +1,8 @@
 import pytest
 
+from orgs.audit import Actor
 from tests.factories import make_personal_token
 from tokens import format as token_format
-from tokens.audit import Actor
 from tokens.services import token_revoke
 
 WHOAMI = "/api/v1/whoami"

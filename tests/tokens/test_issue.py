@@ -3,9 +3,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from orgs.models import AuditEvent
 from tests.factories import make_personal_token
 from tokens import format as token_format
-from tokens.models import AuditEvent, Token
+from tokens.models import Token
 from tokens.services import TokenConfigurationError, TokenRuleError, token_verify
 
 
@@ -25,7 +26,7 @@ def test_it_records_one_audit_event_without_the_plaintext(user):
     events = list(AuditEvent.objects.all())
     assert [e.action for e in events] == ["token.create"]
     assert events[0].actor_user == user
-    assert events[0].target_token_id == issued.token.pk
+    assert (events[0].target_type, events[0].target_id) == ("token", issued.token.pk)
     assert issued.plaintext not in str(events[0].__dict__)
 
 
@@ -65,7 +66,7 @@ def test_a_second_live_token_with_the_same_name_is_refused_whatever_the_case(use
 
 
 def test_the_name_is_free_again_after_revoking(user):
-    from tokens.audit import Actor
+    from orgs.audit import Actor
     from tokens.services import token_revoke
 
     first = make_personal_token(user, name="laptop")

@@ -5,8 +5,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from orgs.models import AuditEvent
 from tests.factories import make_personal_token
-from tokens.models import AuditEvent, Token
+from tokens.models import Token
 
 LIST = reverse("tokens:personal")
 CREATE = reverse("tokens:personal-create")
@@ -194,6 +195,6 @@ def test_the_list_costs_the_same_queries_whatever_the_number_of_tokens(
 ):
     for number in range(count):
         make_personal_token(user, name=f"token {number}")
-    # session, user, tokens (with revoked_by joined)
-    with django_assert_num_queries(3):
+    # session, user, navigation memberships, tokens (with revoked_by joined)
+    with django_assert_num_queries(4):
         assert signed_in.get(LIST).status_code == 200

@@ -3,9 +3,10 @@ import threading
 import pytest
 from django.db import close_old_connections, connection
 
+from orgs.audit import Actor
+from orgs.models import AuditEvent
 from tests.factories import make_personal_token
-from tokens.audit import Actor
-from tokens.models import AuditEvent, Token
+from tokens.models import Token
 from tokens.services import token_revoke, tokens_revoke_all
 
 

@@ -4,8 +4,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from orgs.audit import Actor
 from tests.factories import make_personal_token
-from tokens.audit import Actor
 from tokens.models import Token
 from tokens.services import (
     InvalidToken,

@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
+from orgs.audit import Actor
 from orgs.models import Organization, Project
 from tokens import permissions as perms
-from tokens.audit import Actor
 from tokens.models import Token
 from tokens.services import TokenConfigurationError, TokenRuleError, token_issue
 

@@ -5,9 +5,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from orgs.audit import Actor
 from orgs.models import Membership, Organization, Project
 from tokens import permissions as perms
-from tokens.audit import Actor
 from tokens.models import Token
 from tokens.services import TokenConfigurationError, token_issue
 

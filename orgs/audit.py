@@ -1,32 +1,32 @@
 """Who is acting, and the one function that appends to the audit log."""
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from django.db import models
 from django.http import HttpRequest
 
-from tokens.models import AuditEvent, Token
-
-if TYPE_CHECKING:
-    from accounts.models import User
-    from orgs.models import Organization
+from orgs.models import AuditEvent, Organization
 
 USER_AGENT_MAX = 300
 
 
 @dataclass(frozen=True)
 class Actor:
-    """A person signed in to the dashboard, a token calling the API, or the system itself."""
+    """A person signed in to the dashboard, a token calling the API, or the system itself.
 
-    user: "User | None" = None
-    token: Token | None = None
+    `token` is any object with `pk`, `preview` and `user` (a tokens.Token), kept untyped
+    so this app does not import the tokens app."""
+
+    user: Any = None
+    token: Any = None
     ip: str | None = None
     user_agent: str = ""
 
     @classmethod
-    def from_request(cls, request: HttpRequest, *, token: Token | None = None) -> "Actor":
+    def from_request(cls, request: HttpRequest, *, token: Any = None) -> "Actor":
         user = request.user if request.user.is_authenticated else None
-        if token is not None and token.kind == Token.Kind.PERSONAL:
+        if token is not None:
             user = token.user
         return cls(
             user=user,
@@ -34,10 +34,6 @@ class Actor:
             ip=client_ip(request),
             user_agent=request.headers.get("User-Agent", "")[:USER_AGENT_MAX],
         )
-
-    @classmethod
-    def system(cls) -> "Actor":
-        return cls()
 
     @property
     def label(self) -> str:
@@ -58,20 +54,21 @@ def record(
     action: str,
     *,
     actor: Actor,
-    organization: "Organization | None" = None,
-    target: Token | None = None,
+    organization: Organization | None = None,
+    target: models.Model | None = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     if organization is None and target is not None:
-        organization = target.organization
+        organization = getattr(target, "organization", None)
     return AuditEvent.objects.create(
         action=action,
         organization=organization,
         actor_user=actor.user,
-        actor_token=actor.token,
+        actor_token_id=actor.token.pk if actor.token is not None else None,
         actor_label=actor.label,
-        target_token=target,
-        target_label=f"{target.name} ({target.preview})" if target else "",
+        target_type=target._meta.model_name if target is not None else "",
+        target_id=target.pk if target is not None else None,
+        target_label=getattr(target, "audit_label", str(target)) if target is not None else "",
         ip=actor.ip,
         user_agent=actor.user_agent,
         data=data or {},

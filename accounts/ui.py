@@ -1,0 +1,42 @@
+"""The dialog pattern every page shares: with HTMX a view answers the named partial it
+swaps; without JavaScript it answers the whole page with that dialog open, or a redirect."""
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django_htmx.http import trigger_client_event
+
+
+def render_dialog(
+    request: HttpRequest,
+    page: str,
+    partial: str,
+    page_context: Callable[[], dict],
+    *,
+    status: int = 200,
+    **context,
+) -> HttpResponse:
+    if request.htmx:
+        return render(request, f"{page}#{partial}", context, status=status)
+    full = {**page_context(), "open_dialog": partial, **context}
+    return render(request, page, full, status=status)
+
+
+def finish(request: HttpRequest, text: str, *, redirect_to: str, event: str) -> HttpResponse:
+    """After a change: HTMX closes the dialog, shows the message and fires `event` so the
+    table refreshes; without JavaScript, redirect back with the message."""
+    messages.success(request, text)
+    if request.htmx:
+        response = render(request, "base.html#messages", {"oob": True})
+        return trigger_client_event(response, event)
+    return redirect(redirect_to)
+
+
+def refuse(request: HttpRequest, text: str, *, redirect_to: str, status: int = 409) -> HttpResponse:
+    """A rule said no (e.g. the last owner): show why, change nothing."""
+    messages.error(request, text)
+    if request.htmx:
+        return render(request, "base.html#messages", {"oob": True}, status=status)
+    return redirect(redirect_to)

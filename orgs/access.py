@@ -1,0 +1,58 @@
+"""May this user do X here? One answer per question, used by views and the API alike.
+
+Not a member of the organization → the views answer 404, never 403: another
+organization's pages do not exist for you."""
+
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+
+from orgs.models import Membership, Project
+
+Role = Membership.Role
+ADMIN_ROLES = (Role.OWNER, Role.SUPER_ADMIN)
+
+
+def membership_or_404(request: HttpRequest, org_slug: str) -> Membership:
+    return get_object_or_404(
+        Membership.objects.select_related("organization"),
+        user=request.user,
+        organization__slug=org_slug,
+    )
+
+
+def admin_membership_or_404(request: HttpRequest, org_slug: str) -> Membership:
+    membership = membership_or_404(request, org_slug)
+    if not is_admin(membership):
+        raise Http404
+    return membership
+
+
+def is_admin(membership: Membership | None) -> bool:
+    """Owners and super admins: CI tokens, every project's deployment tokens, projects,
+    members, the audit log and deploy-auth settings."""
+    return membership is not None and membership.role in ADMIN_ROLES
+
+
+def can_manage_deployment_tokens(membership: Membership | None, project: Project) -> bool:
+    if membership is None or membership.organization_id != project.organization_id:
+        return False
+    return is_admin(membership) or project.maintainers.filter(pk=membership.user_id).exists()
+
+
+def can_assign_role(actor: Membership, role: str) -> bool:
+    """Super admins manage members and super admins, never owners."""
+    if actor.role == Role.OWNER:
+        return True
+    return actor.role == Role.SUPER_ADMIN and role != Role.OWNER
+
+
+def can_manage_member(actor: Membership, member: Membership) -> bool:
+    return is_admin(actor) and can_assign_role(actor, member.role)
+
+
+def deployment_token_project_ids(membership: Membership) -> set[int]:
+    """Projects of the organization whose deployment tokens this member may manage."""
+    projects = Project.objects.filter(organization=membership.organization)
+    if not is_admin(membership):
+        projects = projects.filter(maintainers=membership.user_id)
+    return set(projects.values_list("pk", flat=True))

@@ -1,0 +1,55 @@
+from django import forms
+
+from accounts.models import User
+from orgs.models import Membership
+from orgs.services import MAX_TOKEN_LIFETIME_DAYS
+
+
+class ProjectCreateForm(forms.Form):
+    name = forms.CharField(
+        label="Name", max_length=100, widget=forms.TextInput(attrs={"autofocus": True})
+    )
+    slug = forms.SlugField(
+        label="Slug",
+        max_length=50,
+        required=False,
+        help_text="Used in URLs and as ORG/PROJECT in the CLI. Empty: derived from the name.",
+    )
+
+
+class ProjectEditForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=100)
+    maintainers = forms.ModelMultipleChoiceField(
+        label="Maintainers",
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Members who may generate and delete this project's deployment tokens.",
+    )
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["maintainers"].queryset = User.objects.filter(
+            memberships__organization=organization
+        ).order_by("email")
+
+
+class MemberAddForm(forms.Form):
+    email = forms.EmailField(label="E-mail", widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    role = forms.ChoiceField(
+        label="Role", choices=Membership.Role.choices, initial=Membership.Role.MEMBER
+    )
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=Membership.Role.choices)
+
+
+class TokenPolicyForm(forms.Form):
+    max_token_lifetime_days = forms.IntegerField(
+        label="Maximum lifetime of CI and deployment tokens (days)",
+        required=False,
+        min_value=1,
+        max_value=MAX_TOKEN_LIFETIME_DAYS,
+        help_text="Leave empty for no limit. Applies to new tokens and to resets.",
+    )

@@ -1,0 +1,176 @@
+"""Writes to organizations, memberships and projects. One transaction each, audited."""
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from accounts.models import User
+from orgs import access, audit
+from orgs.audit import Actor
+from orgs.models import Membership, Organization, Project
+from orgs.signals import project_deleting
+
+Role = Membership.Role
+MAX_TOKEN_LIFETIME_DAYS = 3650
+
+
+class OrgRuleError(ValueError):
+    """Input a person can fix; `field` says which form field it belongs next to."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def _lock_owners(organization: Organization) -> list[Membership]:
+    # Locked so two owners demoting each other at once cannot leave the org with none.
+    return list(
+        Membership.objects.select_for_update().filter(organization=organization, role=Role.OWNER)
+    )
+
+
+def _refuse_losing_last_owner(membership: Membership) -> None:
+    owners = _lock_owners(membership.organization)
+    if membership.role == Role.OWNER and len(owners) <= 1:
+        raise OrgRuleError(
+            f"{membership.organization.name} needs at least one owner. "
+            "Make someone else an owner first."
+        )
+
+
+def membership_add(
+    *, organization: Organization, email: str, role: str, by: Membership, actor: Actor
+) -> Membership:
+    if role not in Role.values:
+        raise OrgRuleError("Choose a role.", field="role")
+    if not access.is_admin(by) or not access.can_assign_role(by, role):
+        raise PermissionDenied("Only owners can add owners.")
+    user = User.objects.filter(email=email.strip().lower()).first()
+    if user is None:
+        raise OrgRuleError(
+            "No Tokendesk account uses that e-mail. Ask them to sign in once, then add them.",
+            field="email",
+        )
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(user=user, organization=organization, role=role)
+            audit.record(
+                "member.add", actor=actor, organization=organization, target=membership,
+                data={"email": user.email, "role": role},
+            )  # fmt: skip
+    except IntegrityError:
+        raise OrgRuleError(f"{user.email} is already a member.", field="email") from None
+    return membership
+
+
+def membership_change_role(
+    *, membership: Membership, role: str, by: Membership, actor: Actor
+) -> None:
+    if role not in Role.values:
+        raise OrgRuleError("Choose a role.", field="role")
+    if not access.can_manage_member(by, membership) or not access.can_assign_role(by, role):
+        raise PermissionDenied("Super admins cannot change owners.")
+    if role == membership.role:
+        return
+    with transaction.atomic():
+        if role != Role.OWNER:
+            _refuse_losing_last_owner(membership)
+        previous = membership.role
+        membership.role = role
+        membership.save(update_fields=["role"])
+        audit.record(
+            "member.role_change", actor=actor, organization=membership.organization,
+            target=membership, data={"email": membership.user.email, "from": previous, "to": role},
+        )  # fmt: skip
+
+
+def membership_remove(*, membership: Membership, by: Membership, actor: Actor) -> None:
+    if not access.can_manage_member(by, membership):
+        raise PermissionDenied("Super admins cannot remove owners.")
+    organization = membership.organization
+    with transaction.atomic():
+        _refuse_losing_last_owner(membership)
+        for project in Project.objects.filter(
+            organization=organization, maintainers=membership.user
+        ):
+            project.maintainers.remove(membership.user)
+        audit.record(
+            "member.remove", actor=actor, organization=organization, target=membership,
+            data={"email": membership.user.email, "role": membership.role},
+        )  # fmt: skip
+        membership.delete()
+
+
+def project_create(*, organization: Organization, name: str, slug: str, actor: Actor) -> Project:
+    name = " ".join(name.split())
+    slug = slugify(slug or name)
+    if not name:
+        raise OrgRuleError("Give the project a name.", field="name")
+    if not slug:
+        raise OrgRuleError("Use letters, digits or dashes for the slug.", field="slug")
+    try:
+        with transaction.atomic():
+            project = Project.objects.create(organization=organization, name=name, slug=slug)
+            audit.record("project.create", actor=actor, target=project)
+    except IntegrityError:
+        raise OrgRuleError(
+            f"A project with the slug “{slug}” already exists.", field="slug"
+        ) from None
+    return project
+
+
+def project_update(*, project: Project, name: str, maintainers: list[User], actor: Actor) -> None:
+    name = " ".join(name.split())
+    if not name:
+        raise OrgRuleError("Give the project a name.", field="name")
+    members = set(
+        Membership.objects.filter(organization=project.organization).values_list(
+            "user_id", flat=True
+        )
+    )
+    if any(user.pk not in members for user in maintainers):
+        raise OrgRuleError("Maintainers must be members of the organization.", field="maintainers")
+    with transaction.atomic():
+        before = {"name": project.name, "maintainers": _emails(project.maintainers.all())}
+        project.name = name
+        project.save(update_fields=["name"])
+        project.maintainers.set(maintainers)
+        after = {"name": name, "maintainers": _emails(maintainers)}
+        audit.record(
+            "project.update", actor=actor, target=project, data={"from": before, "to": after}
+        )
+
+
+def _emails(users) -> list[str]:
+    return sorted(user.email for user in users)
+
+
+def project_delete(*, project: Project, actor: Actor) -> None:
+    with transaction.atomic():
+        project_deleting.send(sender=Project, project=project, actor=actor)
+        project.deleted_at = timezone.now()
+        project.save(update_fields=["deleted_at"])
+        audit.record("project.delete", actor=actor, target=project)
+
+
+def organization_set_token_policy(
+    *, organization: Organization, max_token_lifetime_days: int | None, actor: Actor
+) -> None:
+    if (
+        max_token_lifetime_days is not None
+        and not 1 <= max_token_lifetime_days <= MAX_TOKEN_LIFETIME_DAYS
+    ):
+        raise OrgRuleError(
+            f"Choose between 1 and {MAX_TOKEN_LIFETIME_DAYS} days, or leave empty for no limit.",
+            field="max_token_lifetime_days",
+        )
+    with transaction.atomic():
+        previous = organization.max_token_lifetime_days
+        organization.max_token_lifetime_days = max_token_lifetime_days
+        organization.save(update_fields=["max_token_lifetime_days"])
+        audit.record(
+            "org.token_policy", actor=actor, organization=organization,
+            data={"from": previous, "to": max_token_lifetime_days},
+        )  # fmt: skip

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from orgs import views
+
+app_name = "orgs"
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("projects/new/", views.project_create, name="project-create"),
+    path("projects/<slug:project>/edit/", views.project_edit, name="project-edit"),
+    path("projects/<slug:project>/delete/", views.project_delete, name="project-delete"),
+    path("settings/members/", views.members, name="members"),
+    path("settings/members/add/", views.member_add, name="member-add"),
+    path("settings/members/<int:membership_id>/role/", views.member_role, name="member-role"),
+    path("settings/members/<int:membership_id>/remove/", views.member_remove, name="member-remove"),
+    path("settings/token-policy/", views.token_policy, name="token-policy"),
+]

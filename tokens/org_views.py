@@ -1,0 +1,248 @@
+"""Organization CI tokens and project deployment tokens. Access is decided by orgs.access
+on a membership found through a scoped lookup; anything else answers 404."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
+
+from accounts.ui import finish, refuse, render_dialog
+from orgs import access
+from orgs.audit import Actor
+from orgs.models import Membership, Project
+from tokens import permissions as perms
+from tokens.forms import CITokenForm
+from tokens.models import Token
+from tokens.services import (
+    TokenConfigurationError,
+    TokenRuleError,
+    max_lifetime_days,
+    salt_is_configured,
+    token_issue,
+    token_regenerate,
+    token_revoke,
+)
+
+CI_PAGE = "tokens/ci.html"
+DEPLOYMENT_PAGE = "tokens/deployment.html"
+CI_CHANGED = "ciTokensChanged"
+DEPLOYMENT_CHANGED = "deploymentTokensChanged"
+
+
+def _listed(tokens, request: HttpRequest):
+    show_revoked = request.GET.get("show") == "revoked"
+    tokens = tokens.select_related("created_by", "revoked_by")
+    return (tokens.revoked() if show_revoked else tokens.unrevoked()), show_revoked
+
+
+# CI tokens ------------------------------------------------------------------------------
+
+
+def _ci_token_or_404(membership: Membership, token_id: int) -> Token:
+    return get_object_or_404(
+        Token.objects.filter(kind=Token.Kind.CI, organization=membership.organization),
+        pk=token_id,
+    )
+
+
+def _ci_context(request: HttpRequest, membership: Membership) -> dict:
+    organization = membership.organization
+    tokens, show_revoked = _listed(
+        Token.objects.filter(kind=Token.Kind.CI, organization=organization), request
+    )
+    return {
+        "organization": organization,
+        "membership": membership,
+        "tokens": tokens,
+        "show_revoked": show_revoked,
+        "salt_configured": salt_is_configured(),
+        "role_labels": perms.ROLE_LABELS,
+        "is_admin": True,
+        "limit_days": organization.max_token_lifetime_days,
+    }
+
+
+def _ci_dialog(request, membership, partial, **context) -> HttpResponse:
+    context.setdefault("organization", membership.organization)
+    return render_dialog(
+        request, CI_PAGE, partial, lambda: _ci_context(request, membership), **context
+    )
+
+
+@never_cache
+@login_required
+def ci_tokens(request: HttpRequest, org: str) -> HttpResponse:
+    membership = access.admin_membership_or_404(request, org)
+    template = f"{CI_PAGE}#token-table" if request.htmx else CI_PAGE
+    return render(request, template, _ci_context(request, membership))
+
+
+@never_cache
+@login_required
+@sensitive_post_parameters()
+@sensitive_variables("issued")
+@require_http_methods(["GET", "POST"])
+def ci_token_create(request: HttpRequest, org: str) -> HttpResponse:
+    membership = access.admin_membership_or_404(request, org)
+    organization = membership.organization
+    limit_days = max_lifetime_days(Token.Kind.CI, organization)
+    if request.method == "GET":
+        form = CITokenForm(limit_days=limit_days)
+        return _ci_dialog(request, membership, "create-dialog", form=form, limit_days=limit_days)
+    form = CITokenForm(request.POST, limit_days=limit_days)
+    dialog = {"form": form, "limit_days": limit_days}
+    if not form.is_valid():
+        return _ci_dialog(request, membership, "create-dialog", status=422, **dialog)
+    try:
+        issued = token_issue(
+            kind=Token.Kind.CI,
+            organization=organization,
+            name=form.cleaned_data["name"],
+            description=form.cleaned_data["description"],
+            role=form.cleaned_data["role"],
+            permissions=form.cleaned_data["granted"],
+            expires_in_days=form.cleaned_data["expires_in_days"],
+            actor=Actor.from_request(request),
+        )
+    except TokenConfigurationError as error:
+        return _ci_dialog(
+            request, membership, "create-dialog", status=503, config_error=str(error), **dialog
+        )
+    except TokenRuleError as error:
+        form.add_error(error.field, error.message)
+        return _ci_dialog(request, membership, "create-dialog", status=422, **dialog)
+    # The only time this token is shown: the response is never cached (see never_cache).
+    response = _ci_dialog(request, membership, "token-shown", issued=issued)
+    return trigger_client_event(response, CI_CHANGED)
+
+
+@never_cache
+@login_required
+@sensitive_variables("issued")
+@require_http_methods(["GET", "POST"])
+def ci_token_reset(request: HttpRequest, org: str, token_id: int) -> HttpResponse:
+    membership = access.admin_membership_or_404(request, org)
+    token = _ci_token_or_404(membership, token_id)
+    if request.method == "GET":
+        return _ci_dialog(request, membership, "confirm-reset", token=token)
+    try:
+        issued = token_regenerate(token=token, actor=Actor.from_request(request))
+    except TokenConfigurationError as error:
+        return _ci_dialog(
+            request, membership, "confirm-reset", status=503, token=token, config_error=str(error)
+        )
+    except TokenRuleError as error:
+        return refuse(request, error.message, redirect_to=reverse("tokens:ci", args=[org]))
+    response = _ci_dialog(request, membership, "token-shown", issued=issued)
+    return trigger_client_event(response, CI_CHANGED)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def ci_token_delete(request: HttpRequest, org: str, token_id: int) -> HttpResponse:
+    membership = access.admin_membership_or_404(request, org)
+    token = _ci_token_or_404(membership, token_id)
+    if request.method == "GET":
+        return _ci_dialog(request, membership, "confirm-delete", token=token)
+    deleted = token_revoke(token=token, actor=Actor.from_request(request), reason="deleted")
+    text = f"Token “{token.name}” deleted." if deleted else f"“{token.name}” was already deleted."
+    return finish(request, text, redirect_to=reverse("tokens:ci", args=[org]), event=CI_CHANGED)
+
+
+# Deployment tokens ----------------------------------------------------------------------
+
+
+def _project_access_or_404(request: HttpRequest, org: str, project_slug: str):
+    membership = access.membership_or_404(request, org)
+    project = get_object_or_404(
+        Project.objects.select_related("organization"),
+        organization=membership.organization,
+        slug=project_slug,
+    )
+    if not access.can_manage_deployment_tokens(membership, project):
+        raise Http404
+    return membership, project
+
+
+def _deployment_context(request: HttpRequest, membership: Membership, project: Project) -> dict:
+    tokens, show_revoked = _listed(Token.objects.filter(project=project), request)
+    return {
+        "organization": membership.organization,
+        "membership": membership,
+        "project": project,
+        "tokens": tokens,
+        "show_revoked": show_revoked,
+        "salt_configured": salt_is_configured(),
+        "limit_days": membership.organization.max_token_lifetime_days,
+        "is_admin": access.is_admin(membership),
+    }
+
+
+def _deployment_dialog(request, membership, project, partial, **context) -> HttpResponse:
+    context.setdefault("project", project)
+    context.setdefault("organization", membership.organization)
+    return render_dialog(
+        request,
+        DEPLOYMENT_PAGE,
+        partial,
+        lambda: _deployment_context(request, membership, project),
+        **context,
+    )
+
+
+@never_cache
+@login_required
+def deployment_tokens(request: HttpRequest, org: str, project: str) -> HttpResponse:
+    membership, project_obj = _project_access_or_404(request, org, project)
+    template = f"{DEPLOYMENT_PAGE}#token-table" if request.htmx else DEPLOYMENT_PAGE
+    return render(request, template, _deployment_context(request, membership, project_obj))
+
+
+@never_cache
+@login_required
+@sensitive_variables("issued")
+@require_POST
+def deployment_token_generate(request: HttpRequest, org: str, project: str) -> HttpResponse:
+    membership, project_obj = _project_access_or_404(request, org, project)
+    try:
+        issued = token_issue(
+            kind=Token.Kind.DEPLOYMENT,
+            project=project_obj,
+            name=f"{project_obj.slug} deploy {timezone.now():%Y-%m-%d %H:%M:%S}",
+            role="ci",
+            permissions=perms.ROLE_PRESETS["ci"],
+            actor=Actor.from_request(request),
+        )
+    except TokenConfigurationError as error:
+        return _deployment_dialog(
+            request, membership, project_obj, "config-error", status=503, config_error=str(error)
+        )
+    # The only time this token is shown: the response is never cached (see never_cache).
+    response = _deployment_dialog(request, membership, project_obj, "token-shown", issued=issued)
+    return trigger_client_event(response, DEPLOYMENT_CHANGED)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def deployment_token_delete(
+    request: HttpRequest, org: str, project: str, token_id: int
+) -> HttpResponse:
+    membership, project_obj = _project_access_or_404(request, org, project)
+    token = get_object_or_404(Token.objects.filter(project=project_obj), pk=token_id)
+    if request.method == "GET":
+        return _deployment_dialog(request, membership, project_obj, "confirm-delete", token=token)
+    deleted = token_revoke(token=token, actor=Actor.from_request(request), reason="deleted")
+    text = f"Token {token.preview} deleted." if deleted else f"{token.preview} was already deleted."
+    return finish(
+        request,
+        text,
+        redirect_to=reverse("tokens:deployment", args=[org, project]),
+        event=DEPLOYMENT_CHANGED,
+    )
