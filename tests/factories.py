@@ -36,3 +36,32 @@ def make_personal_token(
         actor=Actor(user=user),
         **extra,
     )
+
+
+def make_ci_token(
+    organization: Organization,
+    creator: User,
+    name: str = "GitHub Actions",
+    role: str = "ci",
+    **extra,
+) -> IssuedToken:
+    return token_issue(
+        kind=Token.Kind.CI,
+        organization=organization,
+        name=name,
+        role=role,
+        permissions=perms.for_role(role),
+        actor=Actor(user=creator),
+        **extra,
+    )
+
+
+def make_deployment_token(project: Project, creator: User, name: str = "deploy") -> IssuedToken:
+    return token_issue(
+        kind=Token.Kind.DEPLOYMENT,
+        project=project,
+        name=name,
+        role="ci",
+        permissions=perms.ROLE_PRESETS["ci"],
+        actor=Actor(user=creator),
+    )
