@@ -244,8 +244,8 @@ def test_deployment_list_queries_do_not_grow_with_tokens(
     web.maintainers.add(dev)
     client.force_login(dev)
     Token.objects.bulk_create(
-        Token(kind="dep", organization=org, project=web, name=f"t{n}", permissions=["projects:read"],
-              digest=f"{n:064x}", preview=f"tdk_dep_{n}")
+        Token(kind="dep", organization=org, project=web, name=f"t{n}",
+              permissions=["projects:read"], digest=f"{n:064x}", preview=f"tdk_dep_{n}")
         for n in range(count)
     )  # fmt: skip
     # session, user, membership+org, project, maintainer check, navigation, tokens
