@@ -162,3 +162,35 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit events are append-only.")
+
+
+class Deployment(models.Model):
+    """A record that a project was deployed, and with which credential.
+
+    The credential is kept as id, kind and preview (not a foreign key) so this app does not
+    depend on the tokens app, and the record reads the same after the token is gone."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="deployments")
+    ref = models.CharField(max_length=200)
+    environment = models.CharField(max_length=50, default="production")
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    token_id = models.BigIntegerField(null=True, blank=True)
+    token_kind = models.CharField(max_length=3, blank=True)
+    token_preview = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["project", "-created_at"], name="deployment_project_time_idx"),
+            models.Index(fields=["token_id", "-created_at"], name="deployment_token_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project}@{self.ref} → {self.environment}"
+
+    @property
+    def audit_label(self) -> str:
+        return str(self)

@@ -8,7 +8,7 @@ from django.utils.text import slugify
 from accounts.models import User
 from orgs import access, audit
 from orgs.audit import Actor
-from orgs.models import Membership, Organization, Project
+from orgs.models import Deployment, Membership, Organization, Project
 from orgs.signals import project_deleting
 
 Role = Membership.Role
@@ -174,3 +174,29 @@ def organization_set_token_policy(
             "org.token_policy", actor=actor, organization=organization,
             data={"from": previous, "to": max_token_lifetime_days},
         )  # fmt: skip
+
+
+def deployment_create(*, project: Project, ref: str, environment: str, actor: Actor) -> Deployment:
+    ref = ref.strip()
+    environment = environment.strip() or "production"
+    if not ref:
+        raise OrgRuleError("Give the ref (a commit, tag or branch) being deployed.", field="ref")
+    if len(ref) > 200:
+        raise OrgRuleError("Keep the ref to 200 characters or fewer.", field="ref")
+    if len(environment) > 50 or not slugify(environment) == environment.lower():
+        raise OrgRuleError(
+            "Use letters, digits, dashes or underscores for the environment (50 at most).",
+            field="environment",
+        )
+    # The deployment row is itself the record of who deployed; it is not duplicated in the
+    # audit log.
+    token = actor.token
+    return Deployment.objects.create(
+        project=project,
+        ref=ref,
+        environment=environment,
+        created_by=actor.user,
+        token_id=token.pk if token else None,
+        token_kind=token.kind if token else "",
+        token_preview=token.preview if token else "",
+    )

@@ -84,3 +84,22 @@ def ordered(names: Iterable[str]) -> list[str]:
     """Permissions in vocabulary order, for stable display and JSON."""
     chosen = set(names)
     return [name for name in PERMISSIONS if name in chosen]
+
+
+# What a member's role lets their personal tokens do in an organization. A personal token
+# never does more than its user could at the time of the request.
+MEMBER_ROLE_CEILINGS: dict[str, frozenset[str]] = {
+    "owner": frozenset(PERMISSIONS),
+    "super_admin": frozenset(PERMISSIONS),
+    "member": frozenset(
+        {
+            "orgs:read",
+            "members:read",
+            "projects:read",
+            "deployments:read",
+            "deployments:write",
+            "tokens:read",
+            "tokens:write",
+        }
+    ),
+}

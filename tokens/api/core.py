@@ -1,34 +1,22 @@
-"""The JSON API (`/api/v1/`). Bearer authentication with RFC 6750 errors; every error body
-is `{"error": code, "detail": sentence}`."""
+"""Bearer authentication with RFC 6750 errors, and the one error shape of every answer:
+`{"error": code, "detail": sentence}`. Endpoints declare their permission with `requires`."""
 
-from datetime import datetime
-from typing import Literal
+import functools
+from collections.abc import Callable
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 
 from orgs.audit import client_ip
+from tokens.authorization import Denied, authorize
 from tokens.models import Token
 from tokens.services import InvalidToken, TokenConfigurationError, token_verify
 
-API_KINDS = {
-    Token.Kind.PERSONAL: "personal",
-    Token.Kind.CI: "ci",
-    Token.Kind.DEPLOYMENT: "deployment",
-    Token.Kind.SERVER: "server",
-}
 
-
-class ApiError(Exception):
-    def __init__(self, status: int, error: str, detail: str):
-        super().__init__(detail)
-        self.status, self.error, self.detail = status, error, detail
-
-
-class InvalidTokenError(ApiError):
+class InvalidTokenError(Denied):
     def __init__(self, detail: str):
         super().__init__(401, "invalid_token", detail)
 
@@ -52,7 +40,7 @@ class BearerTokenAuth(HttpBearer):
                 ) from None
             raise InvalidTokenError("The token is unknown, revoked or expired.") from None
         except TokenConfigurationError as error:
-            raise ApiError(503, "server_misconfigured", str(error)) from None
+            raise Denied(503, "server_misconfigured", str(error)) from None
 
 
 api = NinjaAPI(
@@ -75,8 +63,8 @@ def error_response(request: HttpRequest, status: int, error: str, detail: str) -
     return response
 
 
-@api.exception_handler(ApiError)
-def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+@api.exception_handler(Denied)
+def _denied(request: HttpRequest, exc: Denied) -> HttpResponse:
     return error_response(request, exc.status, exc.error, exc.detail)
 
 
@@ -106,57 +94,22 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return error_response(request, exc.status_code, "error", str(exc))
 
 
-class TokenOut(Schema):
-    id: int
-    name: str
-    description: str
-    kind: Literal["personal", "ci", "deployment", "server"]
-    preview: str
-    org: str | None
-    project: str | None
-    role: str | None
-    permissions: list[str]
-    created_at: datetime
-    expires_at: datetime | None
-    last_used_at: datetime | None
-    revoked_at: datetime | None
+def requires(permission: str) -> Callable:
+    """Declare the permission an endpoint needs. The `org` and `project` path parameters, when
+    present, are resolved within the token's reach and set on `request.scope`."""
 
-    @staticmethod
-    def from_token(token: Token) -> "TokenOut":
-        return TokenOut(
-            id=token.pk,
-            name=token.name,
-            description=token.description,
-            kind=API_KINDS[token.kind],
-            preview=token.preview,
-            org=token.organization.slug if token.organization_id else None,
-            project=str(token.project) if token.project_id else None,
-            role=token.role or None,
-            permissions=token.permission_list,
-            created_at=token.created_at,
-            expires_at=token.expires_at,
-            last_used_at=token.last_used_at,
-            revoked_at=token.revoked_at,
-        )
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            request.scope = authorize(
+                request.auth,
+                permission,
+                org_slug=kwargs.get("org"),
+                project_slug=kwargs.get("project"),
+            )
+            return view(request, *args, **kwargs)
 
+        wrapper.required_permission = permission
+        return wrapper
 
-class UserOut(Schema):
-    email: str
-
-
-class WhoAmIOut(Schema):
-    token: TokenOut
-    user: UserOut | None
-
-
-class ErrorOut(Schema):
-    error: str
-    detail: str
-
-
-@api.get("/whoami", response={200: WhoAmIOut, 401: ErrorOut, 503: ErrorOut}, tags=["tokens"])
-def whoami(request: HttpRequest) -> WhoAmIOut:
-    """The calling token's metadata and, for personal tokens, its user."""
-    token: Token = request.auth
-    user = UserOut(email=token.user.email) if token.user_id else None
-    return WhoAmIOut(token=TokenOut.from_token(token), user=user)
+    return decorator

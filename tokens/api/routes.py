@@ -1,0 +1,282 @@
+"""The endpoints of SPEC §5. Each declares its permission with `requires`; none checks by
+hand. Handlers parse, call the domain, and shape the answer."""
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.views.decorators.debug import sensitive_variables
+from ninja import Query, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from orgs.audit import Actor
+from orgs.models import Deployment, Organization, Project
+from orgs.services import OrgRuleError, deployment_create
+from tokens import authorization
+from tokens import permissions as perms
+from tokens.api.core import api, requires
+from tokens.api.schemas import (
+    KINDS_BY_NAME,
+    DeploymentIn,
+    DeploymentOut,
+    ErrorOut,
+    IssuedTokenOut,
+    KindName,
+    OrganizationOut,
+    ProjectOut,
+    TokenCreateIn,
+    TokenOut,
+    WhoAmIOut,
+)
+from tokens.authorization import Denied, not_found
+from tokens.models import Token
+from tokens.services import (
+    TokenConfigurationError,
+    TokenRuleError,
+    token_issue,
+    token_regenerate,
+    token_revoke,
+)
+
+ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 503: ErrorOut}
+MIN_PREVIEW_SECRET = 4
+
+
+def _no_store(response: HttpResponse) -> None:
+    response["Cache-Control"] = "no-store"
+
+
+def _unprocessable(error: TokenRuleError | OrgRuleError | ValueError) -> Denied:
+    return Denied(422, "validation_error", getattr(error, "message", str(error)))
+
+
+@api.get("/whoami", response={200: WhoAmIOut, **ERRORS}, tags=["tokens"])
+def whoami(request: HttpRequest):
+    """The calling token's metadata and, for personal tokens, its user."""
+    token: Token = request.auth
+    user = {"email": token.user.email} if token.user_id else None
+    return {"token": token, "user": user}
+
+
+# Organizations, projects, deployments ---------------------------------------------------
+
+
+@api.get("/orgs", response={200: list[OrganizationOut], **ERRORS}, tags=["orgs"])
+@requires("orgs:read")
+@paginate(LimitOffsetPagination)
+def list_orgs(request: HttpRequest) -> QuerySet[Organization]:
+    """Organizations the token reaches."""
+    return authorization.reachable_organizations(request.auth).order_by("slug")
+
+
+@api.get("/orgs/{org}/projects", response={200: list[ProjectOut], **ERRORS}, tags=["orgs"])
+@requires("projects:read")
+@paginate(LimitOffsetPagination)
+def list_projects(request: HttpRequest, org: str) -> QuerySet[Project]:
+    """Projects of the organization within the token's scope."""
+    return authorization.reachable_projects(request.scope).select_related("organization")
+
+
+@api.post(
+    "/orgs/{org}/projects/{project}/deployments",
+    response={201: DeploymentOut, **ERRORS},
+    tags=["orgs"],
+)
+@requires("deployments:write")
+def create_deployment(request: HttpRequest, org: str, project: str, payload: DeploymentIn):
+    """Record a deployment of the project, authenticated by the calling token."""
+    scope = request.scope
+    authorization.check_deploy_policy(scope)
+    try:
+        deployment = deployment_create(
+            project=scope.project,
+            ref=payload.ref,
+            environment=payload.environment,
+            actor=Actor.from_request(request, token=request.auth),
+        )
+    except OrgRuleError as error:
+        raise _unprocessable(error) from None
+    return 201, deployment
+
+
+@api.get(
+    "/orgs/{org}/projects/{project}/deployments",
+    response={200: list[DeploymentOut], **ERRORS},
+    tags=["orgs"],
+)
+@requires("deployments:read")
+@paginate(LimitOffsetPagination)
+def list_deployments(request: HttpRequest, org: str, project: str) -> QuerySet[Deployment]:
+    """The project's deployments, newest first."""
+    return (
+        Deployment.objects.filter(project=request.scope.project)
+        .select_related("project__organization", "created_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+# Tokens -----------------------------------------------------------------------------------
+
+
+class TokenFilters(Schema):
+    type: KindName | None = None
+    org: str | None = None
+    project: str | None = None
+
+
+@api.get("/tokens", response={200: list[TokenOut], **ERRORS}, tags=["tokens"])
+@requires("tokens:read")
+@paginate(LimitOffsetPagination)
+def list_tokens(request: HttpRequest, filters: Query[TokenFilters]) -> QuerySet[Token]:
+    """Token metadata the calling token may manage; never secrets."""
+    tokens = authorization.manageable_tokens(request.auth)
+    if filters.type:
+        tokens = tokens.filter(kind=KINDS_BY_NAME[filters.type])
+    if filters.org:
+        tokens = tokens.filter(organization__slug=filters.org)
+    if filters.project:
+        org_slug, _, project_slug = filters.project.partition("/")
+        tokens = tokens.filter(organization__slug=org_slug, project__slug=project_slug)
+    return tokens.order_by("-created_at", "-id")
+
+
+def _target_of(payload: TokenCreateIn, requester: Token):
+    """(kind, organization, project, user) the new token would belong to, or 404."""
+    if payload.org and payload.project:
+        raise Denied(422, "validation_error", "Give either org or project, not both.")
+    if payload.project:
+        org_slug, _, project_slug = payload.project.partition("/")
+        project = (
+            Project.objects.select_related("organization")
+            .filter(organization__slug=org_slug, slug=project_slug)
+            .first()
+        )
+        if project is None:
+            raise not_found()
+        return Token.Kind.DEPLOYMENT, project.organization, project, None
+    if payload.org:
+        organization = Organization.objects.filter(slug=payload.org).first()
+        if organization is None:
+            raise not_found()
+        return Token.Kind.CI, organization, None, None
+    return Token.Kind.PERSONAL, None, None, requester.user
+
+
+def _grant_of(payload: TokenCreateIn, kind: str) -> tuple[frozenset[str], str]:
+    if payload.permissions is not None and payload.role is not None:
+        raise Denied(422, "validation_error", "Give either permissions or role, not both.")
+    try:
+        if payload.permissions is not None:
+            granted = perms.normalize(payload.permissions)
+            return granted, (perms.role_for(granted) if kind != Token.Kind.PERSONAL else "")
+        if payload.role is not None:
+            return perms.for_role(payload.role), payload.role
+    except perms.UnknownPermission as error:
+        raise Denied(422, "unknown_permission", str(error)) from None
+    except perms.UnknownRole as error:
+        raise Denied(
+            422, "unknown_role", f"{error} (use one of: {', '.join(perms.ROLE_PRESETS)})"
+        ) from None
+    return perms.DEFAULT_PERMISSIONS, ("ci" if kind != Token.Kind.PERSONAL else "")
+
+
+@api.post("/tokens", response={201: IssuedTokenOut, **ERRORS}, tags=["tokens"])
+@requires("tokens:write")
+@sensitive_variables("issued")
+def create_token(request: HttpRequest, payload: TokenCreateIn, response: HttpResponse):
+    """Create a personal, CI (`org`) or deployment (`project`) token. The plaintext is in
+    the answer once."""
+    requester: Token = request.auth
+    kind, organization, project, user = _target_of(payload, requester)
+    granted, role = _grant_of(payload, kind)
+    authorization.check_issue(
+        requester,
+        kind=kind,
+        permissions=granted,
+        expires_in_days=payload.expires_in_days,
+        organization=organization,
+        project=project,
+    )
+    try:
+        issued = token_issue(
+            kind=kind,
+            name=payload.name,
+            description=payload.description,
+            permissions=granted,
+            role=role,
+            user=user,
+            organization=organization,
+            project=project,
+            expires_in_days=payload.expires_in_days,
+            actor=Actor.from_request(request, token=requester),
+        )
+    except TokenRuleError as error:
+        raise _unprocessable(error) from None
+    except TokenConfigurationError as error:
+        raise Denied(503, "server_misconfigured", str(error)) from None
+    _no_store(response)
+    # The only time this token is shown.
+    return 201, IssuedTokenOut.of(issued)
+
+
+def _manageable_or_404(request: HttpRequest, id_or_prefix: str) -> Token:
+    tokens = authorization.manageable_tokens(request.auth).unrevoked()
+    if id_or_prefix.isdigit():
+        return get_object_or_404(tokens, pk=int(id_or_prefix))
+    prefix = id_or_prefix.strip()
+    parts = prefix.split("_", 2)
+    if len(parts) < 3 or len(parts[2]) < MIN_PREVIEW_SECRET:
+        raise Denied(
+            422,
+            "validation_error",
+            f"Give a token id or a preview prefix with at least {MIN_PREVIEW_SECRET} "
+            "characters after the kind, e.g. tdk_ci_4fQz.",
+        )
+    matches = list(tokens.filter(preview__startswith=prefix)[:2])
+    if not matches:
+        raise not_found()
+    if len(matches) > 1:
+        raise Denied(409, "ambiguous", "More than one token matches that prefix: use the id.")
+    return matches[0]
+
+
+@api.post(
+    "/tokens/{token_id}/regenerate", response={200: IssuedTokenOut, **ERRORS}, tags=["tokens"]
+)
+@requires("tokens:write")
+@sensitive_variables("issued")
+def regenerate_token(request: HttpRequest, token_id: int, response: HttpResponse):
+    """A new secret for the same token; the old one stops working at once."""
+    target = _manageable_or_404(request, str(token_id))
+    remaining = None
+    if target.expires_at is not None:
+        remaining = max(1, (target.expires_at - target.created_at).days)
+    authorization.check_issue(
+        request.auth,
+        kind=target.kind,
+        permissions=frozenset(target.permissions),
+        expires_in_days=remaining,
+        organization=target.organization,
+        project=target.project,
+    )
+    try:
+        issued = token_regenerate(
+            token=target, actor=Actor.from_request(request, token=request.auth)
+        )
+    except TokenRuleError as error:
+        raise _unprocessable(error) from None
+    _no_store(response)
+    # The only time this new secret is shown.
+    return 200, IssuedTokenOut.of(issued)
+
+
+@api.delete("/tokens/{id_or_prefix}", response={204: None, **ERRORS}, tags=["tokens"])
+@requires("tokens:write")
+def delete_token(request: HttpRequest, id_or_prefix: str):
+    """Revoke a token by id or by a unique preview prefix."""
+    target = _manageable_or_404(request, id_or_prefix)
+    token_revoke(
+        token=target,
+        actor=Actor.from_request(request, token=request.auth),
+        reason="deleted via API",
+    )
+    return 204, None

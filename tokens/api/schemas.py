@@ -1,0 +1,154 @@
+from datetime import datetime
+from typing import Literal
+
+from ninja import Field, Schema
+
+from orgs.models import Deployment, Project
+from tokens.models import Token
+from tokens.services import IssuedToken
+
+API_KINDS = {
+    Token.Kind.PERSONAL: "personal",
+    Token.Kind.CI: "ci",
+    Token.Kind.DEPLOYMENT: "deployment",
+    Token.Kind.SERVER: "server",
+}
+KINDS_BY_NAME = {name: kind for kind, name in API_KINDS.items()}
+KindName = Literal["personal", "ci", "deployment", "server"]
+
+
+class ErrorOut(Schema):
+    error: str
+    detail: str
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    description: str
+    kind: KindName
+    preview: str
+    org: str | None
+    project: str | None
+    role: str | None
+    permissions: list[str]
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @staticmethod
+    def resolve_kind(token: Token) -> str:
+        return API_KINDS[token.kind]
+
+    @staticmethod
+    def resolve_org(token: Token) -> str | None:
+        return token.organization.slug if token.organization_id else None
+
+    @staticmethod
+    def resolve_project(token: Token) -> str | None:
+        return str(token.project) if token.project_id else None
+
+    @staticmethod
+    def resolve_role(token: Token) -> str | None:
+        return token.role or None
+
+    @staticmethod
+    def resolve_permissions(token: Token) -> list[str]:
+        return token.permission_list
+
+
+class IssuedTokenOut(TokenOut):
+    token: str = Field(description="The plaintext token. Shown once: store it now.")
+
+    @staticmethod
+    def resolve_token(issued: IssuedToken) -> str:
+        return issued.plaintext
+
+    @classmethod
+    def of(cls, issued: IssuedToken) -> "IssuedTokenOut":
+        return cls.from_orm(_Issued(issued))
+
+
+class _Issued:
+    """The issued token's attributes plus its plaintext, for the one response that shows it."""
+
+    def __init__(self, issued: IssuedToken):
+        self.plaintext = issued.plaintext
+        self._token = issued.token
+
+    def __getattr__(self, name: str):
+        return getattr(self._token, name)
+
+
+class UserOut(Schema):
+    email: str
+
+
+class WhoAmIOut(Schema):
+    token: TokenOut
+    user: UserOut | None
+
+
+class TokenCreateIn(Schema):
+    name: str = Field(max_length=500)
+    description: str = Field("", max_length=1000)
+    org: str | None = Field(None, max_length=50, description="Organization slug: a CI token.")
+    project: str | None = Field(
+        None, max_length=101, description="ORG/PROJECT: a project deployment token."
+    )
+    permissions: list[str] | None = Field(None, max_length=50)
+    role: str | None = Field(None, max_length=20)
+    expires_in_days: int | None = Field(None, ge=1, le=3650)
+
+
+class OrganizationOut(Schema):
+    slug: str
+    name: str
+
+
+class ProjectOut(Schema):
+    slug: str
+    name: str
+    org: str
+    full_name: str = Field(description="ORG/PROJECT, as the CLI takes it.")
+
+    @staticmethod
+    def resolve_org(project: Project) -> str:
+        return project.organization.slug
+
+    @staticmethod
+    def resolve_full_name(project: Project) -> str:
+        return str(project)
+
+
+class DeploymentIn(Schema):
+    ref: str = Field(max_length=500, description="The commit, tag or branch deployed.")
+    environment: str = Field("production", max_length=100)
+
+
+class DeploymentOut(Schema):
+    id: int
+    project: str
+    ref: str
+    environment: str
+    created_at: datetime
+    created_by: str | None = Field(description="E-mail of the user behind the credential.")
+    token: str | None = Field(description="Preview of the token that deployed.")
+    token_kind: KindName | None
+
+    @staticmethod
+    def resolve_project(deployment: Deployment) -> str:
+        return str(deployment.project)
+
+    @staticmethod
+    def resolve_created_by(deployment: Deployment) -> str | None:
+        return deployment.created_by.email if deployment.created_by_id else None
+
+    @staticmethod
+    def resolve_token(deployment: Deployment) -> str | None:
+        return deployment.token_preview or None
+
+    @staticmethod
+    def resolve_token_kind(deployment: Deployment) -> str | None:
+        return API_KINDS.get(deployment.token_kind)

@@ -1,0 +1,192 @@
+"""The one place that decides, for (token, permission, organization, project), whether a
+call is allowed, or answers 403 (insufficient scope) or 404 (outside the token's reach).
+
+Scope (the token's kind) limits *where* a token reaches; permissions limit *what* it may do
+there; a personal token is further capped by its user's role at the time of the request."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from orgs.access import ADMIN_ROLES
+from orgs.models import Membership, Organization, Project
+from tokens import permissions as perms
+from tokens.models import Token, TokenQuerySet
+
+Kind = Token.Kind
+ORG_WIDE_KINDS = (Kind.CI, Kind.SERVER)
+
+
+class Denied(Exception):
+    def __init__(self, status: int, error: str, detail: str):
+        super().__init__(detail)
+        self.status, self.error, self.detail = status, error, detail
+
+
+def insufficient_scope(detail: str) -> Denied:
+    return Denied(403, "insufficient_scope", detail)
+
+
+def not_found() -> Denied:
+    return Denied(404, "not_found", "No such object, or it is outside this token's scope.")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What an allowed call may touch: the organization and project it resolved to."""
+
+    token: Token
+    organization: Organization | None = None
+    project: Project | None = None
+    role: str | None = None  # the personal token user's role in `organization`
+
+
+def authorize(
+    token: Token, permission: str, *, org_slug: str | None = None, project_slug: str | None = None
+) -> Scope:
+    if not token.allows(permission):
+        raise insufficient_scope(f"This token lacks the {permission} permission.")
+    if org_slug is None:
+        return Scope(token)
+    organization, role = _reach_organization(token, org_slug)
+    if role is not None and permission not in perms.MEMBER_ROLE_CEILINGS[role]:
+        raise insufficient_scope(
+            f"Your role in {organization.slug} ({role}) does not allow {permission}."
+        )
+    project = _reach_project(token, organization, project_slug) if project_slug else None
+    return Scope(token, organization, project, role)
+
+
+def _reach_organization(token: Token, org_slug: str) -> tuple[Organization, str | None]:
+    if token.kind == Kind.PERSONAL:
+        membership = (
+            Membership.objects.select_related("organization")
+            .filter(user_id=token.user_id, organization__slug=org_slug)
+            .first()
+        )
+        if membership is None:
+            raise not_found()
+        return membership.organization, membership.role
+    # CI, server and deployment tokens carry their organization (joined at verification).
+    if token.organization.slug != org_slug:
+        raise not_found()
+    return token.organization, None
+
+
+def _reach_project(token: Token, organization: Organization, project_slug: str) -> Project:
+    if token.kind == Kind.DEPLOYMENT:
+        project = token.project
+        if project.slug != project_slug or project.deleted_at is not None:
+            raise not_found()
+        return project
+    project = Project.objects.filter(organization=organization, slug=project_slug).first()
+    if project is None:
+        raise not_found()
+    return project
+
+
+def reachable_organizations(token: Token) -> QuerySet[Organization]:
+    if token.kind == Kind.PERSONAL:
+        return Organization.objects.for_user(token.user)
+    return Organization.objects.filter(pk=token.organization_id)
+
+
+def reachable_projects(scope: Scope) -> QuerySet[Project]:
+    projects = Project.objects.filter(organization=scope.organization)
+    if scope.token.kind == Kind.DEPLOYMENT:
+        projects = projects.filter(pk=scope.token.project_id)
+    return projects
+
+
+def manageable_tokens(token: Token) -> TokenQuerySet:
+    """Tokens this token may see (tokens:read) and change (tokens:write)."""
+    tokens = Token.objects.select_related("organization", "project")
+    if token.kind == Kind.DEPLOYMENT:
+        return tokens.filter(kind=Kind.DEPLOYMENT, project_id=token.project_id)
+    if token.kind in ORG_WIDE_KINDS:
+        return tokens.filter(
+            kind__in=[Kind.CI, Kind.DEPLOYMENT, Kind.SERVER], organization_id=token.organization_id
+        )
+    admin_orgs = Membership.objects.filter(user_id=token.user_id, role__in=ADMIN_ROLES).values(
+        "organization_id"
+    )
+    maintained = Project.objects.filter(
+        maintainers=token.user_id, organization__memberships__user_id=token.user_id
+    ).values("pk")
+    return tokens.filter(
+        Q(kind=Kind.PERSONAL, user_id=token.user_id)
+        | Q(kind__in=[Kind.CI, Kind.DEPLOYMENT, Kind.SERVER], organization_id__in=admin_orgs)
+        | Q(kind=Kind.DEPLOYMENT, project_id__in=maintained)
+    )
+
+
+def check_issue(
+    requester: Token,
+    *,
+    kind: str,
+    permissions: frozenset[str],
+    expires_in_days: int | None,
+    organization: Organization | None = None,
+    project: Project | None = None,
+) -> None:
+    """No privilege escalation: a token cannot mint a token that may do more, reach wider or
+    live longer than itself."""
+    missing = perms.effective(permissions) - perms.effective(requester.permissions)
+    if missing:
+        raise insufficient_scope(
+            "A token cannot grant permissions it lacks: " + ", ".join(perms.ordered(missing)) + "."
+        )
+    if requester.expires_at is not None:
+        new_expiry = timezone.now() + timedelta(days=expires_in_days or 0)
+        if expires_in_days is None or new_expiry > requester.expires_at:
+            raise insufficient_scope("A token cannot create a token that outlives it.")
+    if kind == Kind.PERSONAL:
+        if requester.kind != Kind.PERSONAL:
+            raise insufficient_scope("Only a personal token can create personal tokens.")
+        return
+    target_org = organization or project.organization
+    if requester.kind == Kind.PERSONAL:
+        _check_member_may_issue(requester, kind, target_org, project, permissions)
+    elif requester.organization_id != target_org.pk:
+        raise not_found()
+    elif requester.kind == Kind.DEPLOYMENT and (
+        kind != Kind.DEPLOYMENT or project != requester.project
+    ):
+        raise insufficient_scope("A deployment token can only create tokens for its own project.")
+
+
+def _check_member_may_issue(requester, kind, organization, project, permissions) -> None:
+    membership = Membership.objects.filter(
+        user_id=requester.user_id, organization=organization
+    ).first()
+    if membership is None:
+        raise not_found()
+    is_admin = membership.role in ADMIN_ROLES
+    if kind in ORG_WIDE_KINDS and not is_admin:
+        raise insufficient_scope("Only owners and super admins can create organization tokens.")
+    if (
+        kind == Kind.DEPLOYMENT
+        and not is_admin
+        and not project.maintainers.filter(pk=requester.user_id).exists()
+    ):
+        raise insufficient_scope(
+            "Only maintainers of this project can create its deployment tokens."
+        )
+    beyond_role = perms.effective(permissions) - perms.MEMBER_ROLE_CEILINGS[membership.role]
+    if beyond_role:
+        raise insufficient_scope(
+            "Your role cannot grant: " + ", ".join(perms.ordered(beyond_role)) + "."
+        )
+
+
+def check_deploy_policy(scope: Scope) -> None:
+    if scope.token.kind == Kind.PERSONAL and not scope.organization.allow_personal_token_deploys:
+        raise Denied(
+            403,
+            "personal_token_deploys_disabled",
+            f"{scope.organization.name} no longer accepts deployments authenticated with "
+            "personal tokens. Create an organization CI token and store it as the "
+            "TOKENDESK_TOKEN secret of your pipeline.",
+        )
