@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.debug import sensitive_variables
-from ninja import Query, Schema
+from ninja import Query, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from orgs.audit import Actor
@@ -95,7 +95,7 @@ def create_deployment(request: HttpRequest, org: str, project: str, payload: Dep
         )
     except OrgRuleError as error:
         raise _unprocessable(error) from None
-    return 201, deployment
+    return Status(201, deployment)
 
 
 @api.get(
@@ -215,7 +215,7 @@ def create_token(request: HttpRequest, payload: TokenCreateIn, response: HttpRes
         raise Denied(503, "server_misconfigured", str(error)) from None
     _no_store(response)
     # The only time this token is shown.
-    return 201, IssuedTokenOut.of(issued)
+    return Status(201, IssuedTokenOut.of(issued))
 
 
 def _manageable_or_404(request: HttpRequest, id_or_prefix: str) -> Token:
@@ -266,7 +266,7 @@ def regenerate_token(request: HttpRequest, token_id: int, response: HttpResponse
         raise _unprocessable(error) from None
     _no_store(response)
     # The only time this new secret is shown.
-    return 200, IssuedTokenOut.of(issued)
+    return Status(200, IssuedTokenOut.of(issued))
 
 
 @api.delete("/tokens/{id_or_prefix}", response={204: None, **ERRORS}, tags=["tokens"])
@@ -279,4 +279,4 @@ def delete_token(request: HttpRequest, id_or_prefix: str):
         actor=Actor.from_request(request, token=request.auth),
         reason="deleted via API",
     )
-    return 204, None
+    return Status(204, None)

@@ -1,0 +1,72 @@
+"""Every endpoint × every kind of caller, the expected status written out (SPEC §3, §5).
+
+Callers: personal tokens (all permissions) of an owner, a member, a maintainer of `web`
+and an outsider; an owner's personal token with the default permissions; CI tokens with
+the roles ci, read_only and admin; deployment tokens of `web` and of `api`."""
+
+import pytest
+
+from tests.api.world import build_world
+
+CALLERS = [
+    "pat_owner", "pat_member", "pat_maintainer", "pat_outsider", "pat_owner_default",
+    "ci_ci", "ci_read_only", "ci_admin", "dep_web", "dep_api",
+]  # fmt: skip
+
+# endpoint name → (method, path, body, expected status per caller, in CALLERS order)
+ENDPOINTS = {
+    "whoami": ("get", "/whoami", None,
+               [200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    "list orgs": ("get", "/orgs", None,
+                  [200, 200, 200, 200, 403, 403, 200, 200, 403, 403]),
+    "list projects": ("get", "/orgs/acme/projects", None,
+                      [200, 200, 200, 404, 200, 200, 200, 200, 200, 200]),
+    "another org's projects": ("get", "/orgs/beta/projects", None,
+                               [404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    "deploy web": ("post", "/orgs/acme/projects/web/deployments", {"ref": "v1.2.3"},
+                   [201, 201, 201, 404, 201, 201, 403, 201, 201, 404]),
+    "list web deployments": ("get", "/orgs/acme/projects/web/deployments", None,
+                             [200, 200, 200, 404, 200, 200, 200, 200, 200, 404]),
+    "list tokens": ("get", "/tokens", None,
+                    [200, 200, 200, 200, 403, 403, 200, 200, 403, 403]),
+    "create personal token": ("post", "/tokens", {"name": "n", "permissions": ["projects:read"]},
+                              [201, 201, 201, 201, 403, 403, 403, 403, 403, 403]),
+    "create CI token": ("post", "/tokens", {"name": "n", "org": "acme", "role": "read_only"},
+                        [201, 403, 403, 404, 403, 403, 403, 201, 403, 403]),
+    "create web deployment token": ("post", "/tokens",
+                                    {"name": "n", "project": "acme/web", "role": "ci"},
+                                    [201, 403, 201, 404, 403, 403, 403, 201, 403, 403]),
+    "regenerate a CI token": ("post", "/tokens/{ci}/regenerate", None,
+                              [200, 404, 404, 404, 403, 403, 403, 200, 403, 403]),
+    "delete a web deployment token": ("delete", "/tokens/{dep_web}", None,
+                                      [204, 404, 204, 404, 403, 403, 403, 204, 403, 403]),
+}  # fmt: skip
+
+CELLS = [
+    (endpoint, caller, statuses[index])
+    for endpoint, (_, _, _, statuses) in ENDPOINTS.items()
+    for index, caller in enumerate(CALLERS)
+]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "caller", "expected"), CELLS, ids=[f"{e} · {c}" for e, c, _ in CELLS]
+)
+def test_permission_matrix(client, db, endpoint, caller, expected):
+    world = build_world()
+    method, path, body, _ = ENDPOINTS[endpoint]
+    path = path.format(**{name: token.pk for name, token in world.targets.items()})
+    headers = {"Authorization": f"Bearer {world.callers[caller]}"}
+    if body is None:
+        response = getattr(client, method)(f"/api/v1{path}", headers=headers)
+    else:
+        response = getattr(client, method)(
+            f"/api/v1{path}", body, content_type="application/json", headers=headers
+        )
+    assert response.status_code == expected, response.content
+    if expected in (401, 403):
+        challenge = response["WWW-Authenticate"]
+        assert challenge.startswith('Bearer realm="tokendesk", error="')
+        assert response.json()["error"] in challenge
+    if expected >= 400:
+        assert set(response.json()) == {"error", "detail"}
