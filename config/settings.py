@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tokens.middleware.LegacyCredentialHeaders",
+    "tokens.middleware.JsonMethodNotAllowed",
 ]
 
 ROOT_URLCONF = "config.urls"

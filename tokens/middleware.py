@@ -1,6 +1,6 @@
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from tokens.models import Token
 
@@ -23,4 +23,22 @@ class LegacyCredentialHeaders:
         if isinstance(token, Token) and token.kind == Token.Kind.SERVER:
             response["Deprecation"] = "true"
             response["Warning"] = LEGACY_WARNING
+        return response
+
+
+class JsonMethodNotAllowed:
+    """The API answers every error as `{"error", "detail"}`; django-ninja's 405 is plain
+    text, so it is rewritten here (keeping its Allow header)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code == 405 and request.path.startswith("/api/"):
+            allowed = response.get("Allow", "")
+            body = {"error": "method_not_allowed", "detail": f"Use one of: {allowed}."}
+            json_response = JsonResponse(body, status=405)
+            json_response["Allow"] = allowed
+            return json_response
         return response
