@@ -7,29 +7,56 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orgs', '0001_initial'),
+        ("orgs", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Deployment',
+            name="Deployment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ref', models.CharField(max_length=200)),
-                ('environment', models.CharField(default='production', max_length=50)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('token_id', models.BigIntegerField(blank=True, null=True)),
-                ('token_kind', models.CharField(blank=True, max_length=3)),
-                ('token_preview', models.CharField(blank=True, max_length=40)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deployments', to='orgs.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("ref", models.CharField(max_length=200)),
+                ("environment", models.CharField(default="production", max_length=50)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("token_id", models.BigIntegerField(blank=True, null=True)),
+                ("token_kind", models.CharField(blank=True, max_length=3)),
+                ("token_preview", models.CharField(blank=True, max_length=40)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deployments",
+                        to="orgs.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['project', '-created_at'], name='deployment_project_time_idx'), models.Index(fields=['token_id', '-created_at'], name='deployment_token_time_idx')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["project", "-created_at"], name="deployment_project_time_idx"
+                    ),
+                    models.Index(
+                        fields=["token_id", "-created_at"], name="deployment_token_time_idx"
+                    ),
+                ],
             },
         ),
     ]

@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.debug import sensitive_variables
-from ninja import Query, Schema, Status
+from ninja import Field, Query, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from orgs.audit import Actor
@@ -41,6 +41,13 @@ ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: Error
 MIN_PREVIEW_SECRET = 4
 
 
+class Pages(LimitOffsetPagination):
+    """Limit/offset pages with a bounded offset: a database integer, not any integer."""
+
+    class Input(LimitOffsetPagination.Input):
+        offset: int = Field(0, ge=0, le=1_000_000_000)
+
+
 def _no_store(response: HttpResponse) -> None:
     response["Cache-Control"] = "no-store"
 
@@ -62,7 +69,7 @@ def whoami(request: HttpRequest):
 
 @api.get("/orgs", response={200: list[OrganizationOut], **ERRORS}, tags=["orgs"])
 @requires("orgs:read")
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def list_orgs(request: HttpRequest) -> QuerySet[Organization]:
     """Organizations the token reaches."""
     return authorization.reachable_organizations(request.auth).order_by("slug")
@@ -70,7 +77,7 @@ def list_orgs(request: HttpRequest) -> QuerySet[Organization]:
 
 @api.get("/orgs/{org}/projects", response={200: list[ProjectOut], **ERRORS}, tags=["orgs"])
 @requires("projects:read")
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def list_projects(request: HttpRequest, org: str) -> QuerySet[Project]:
     """Projects of the organization within the token's scope."""
     return authorization.reachable_projects(request.scope).select_related("organization")
@@ -104,7 +111,7 @@ def create_deployment(request: HttpRequest, org: str, project: str, payload: Dep
     tags=["orgs"],
 )
 @requires("deployments:read")
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def list_deployments(request: HttpRequest, org: str, project: str) -> QuerySet[Deployment]:
     """The project's deployments, newest first."""
     return (
@@ -125,7 +132,7 @@ class TokenFilters(Schema):
 
 @api.get("/tokens", response={200: list[TokenOut], **ERRORS}, tags=["tokens"])
 @requires("tokens:read")
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def list_tokens(request: HttpRequest, filters: Query[TokenFilters]) -> QuerySet[Token]:
     """Token metadata the calling token may manage; never secrets."""
     tokens = authorization.manageable_tokens(request.auth)

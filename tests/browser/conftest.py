@@ -1,0 +1,104 @@
+"""Browser fixtures: a real Chromium (Debian's, never a downloaded one) driven by Playwright
+against pytest-django's live server."""
+
+import io
+import os
+import shutil
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+DEMO_PASSWORD = "demo-password"
+DEFAULT_TIMEOUT_MS = 10_000
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run browser tests last. While Playwright's sync API is started, an asyncio loop runs in
+    the main thread (and DJANGO_ALLOW_ASYNC_UNSAFE is set); the session-scoped browser is
+    only stopped at the end of the session, so no other test should run after it starts."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Browser:
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail(
+            "Browser tests need Debian's Chromium on PATH (`apt-get install chromium`); "
+            "`chromium` was not found.",
+            pytrace=False,
+        )
+    # The sync API keeps an event loop running in the main thread, so Django would refuse
+    # ORM calls from the tests (and from pytest-django's database teardown).
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+    finally:
+        playwright.stop()
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def _new_context(browser: Browser, live_server, **options) -> BrowserContext:
+    context = browser.new_context(base_url=live_server.url, **options)
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
+    return context
+
+
+def _page_watching_errors(context: BrowserContext) -> Page:
+    page = context.new_page()
+    page.js_errors = []
+    page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+    return page
+
+
+@pytest.fixture
+def page(browser, live_server, transactional_db):
+    context = _new_context(browser, live_server)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page = _page_watching_errors(context)
+    yield page
+    context.close()
+    assert not page.js_errors, f"uncaught JavaScript errors: {page.js_errors}"
+
+
+@pytest.fixture
+def nojs_page(browser, live_server, transactional_db):
+    context = _new_context(browser, live_server, java_script_enabled=False)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def demo(transactional_db):
+    """The demo organization and users of `manage.py seed_demo` (SPEC §6)."""
+    call_command("seed_demo", stdout=io.StringIO())
+
+
+def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in through the real login form, as a person would."""
+    page.goto("/accounts/login/")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("navigation", name="Main").get_by_text(email)).to_be_visible()
