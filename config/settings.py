@@ -25,6 +25,9 @@ if not SECRET_KEY:
 # HMAC key for token digests. Deliberately not validated here: a missing or short salt must
 # not stop the site; token generation shows a configuration error and `check` reports it.
 TOKEN_HASH_SALT = env_str("TOKEN_HASH_SALT")
+# Salts being rotated out, newest first: tokens digested under them still verify and are
+# re-digested under TOKEN_HASH_SALT on first use.
+TOKEN_HASH_SALT_PREVIOUS = env_list("TOKEN_HASH_SALT_PREVIOUS", [])
 TOKEN_PREFIX = env_str("TOKEN_PREFIX", "tdk")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])

@@ -79,6 +79,11 @@ def preview(plaintext: str) -> str:
     return f"{prefix}_{kind}_{rest[:4]}{PREVIEW_ELLIPSIS}{plaintext[-4:]}"
 
 
+def salt_fingerprint(salt: str) -> str:
+    """Names which salt a digest was made with, without revealing the salt."""
+    return hashlib.sha256(b"tokendesk-salt-fingerprint:" + salt.encode()).hexdigest()[:16]
+
+
 def digest(plaintext: str, salt: str) -> str:
     """HMAC-SHA256 of the token keyed by the salt, hex. The only form kept at rest."""
     return hmac.new(salt.encode(), plaintext.encode(), hashlib.sha256).hexdigest()

@@ -57,6 +57,7 @@ class Token(models.Model):
     role = models.CharField(max_length=20, blank=True)
     permissions = models.JSONField(default=list)
     digest = models.CharField(max_length=64, unique=True, editable=False)
+    salt_fingerprint = models.CharField(max_length=16, blank=True, editable=False)
     preview = models.CharField(max_length=40, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -73,6 +73,10 @@ def salt_is_configured() -> bool:
     return len(settings.TOKEN_HASH_SALT or "") >= MIN_SALT_LENGTH
 
 
+def previous_salts() -> list[str]:
+    return [salt for salt in settings.TOKEN_HASH_SALT_PREVIOUS if salt]
+
+
 def clean_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
@@ -144,6 +148,7 @@ def token_issue(
         role=role,
         permissions=sorted(permissions),
         digest=token_format.digest(plaintext, salt),
+        salt_fingerprint=token_format.salt_fingerprint(salt),
         preview=token_format.preview(plaintext),
         created_by=actor.user,
         created_at=now,
@@ -183,12 +188,14 @@ def token_verify(plaintext: str, *, ip: str | None = None) -> Token:
         parsed = token_format.parse(plaintext, settings.TOKEN_PREFIX)
     except token_format.MalformedToken:
         raise InvalidToken("malformed") from None
-    digest = token_format.digest(plaintext, hash_salt())
-    token = (
-        Token.objects.select_related("user", "organization", "project")
-        .filter(digest=digest)
-        .first()
-    )
+    salt = hash_salt()
+    digest = token_format.digest(plaintext, salt)
+    candidates = [digest, *(token_format.digest(plaintext, old) for old in previous_salts())]
+    tokens = Token.objects.select_related("user", "organization", "project")
+    if len(candidates) == 1:
+        token = tokens.filter(digest=digest).first()
+    else:
+        token = tokens.filter(digest__in=candidates).first()
     if token is None or token.kind != parsed.kind:
         raise InvalidToken("unknown")
     if token.is_revoked:
@@ -198,8 +205,24 @@ def token_verify(plaintext: str, *, ip: str | None = None) -> Token:
         raise InvalidToken("expired")
     if token.user is not None and not token.user.is_active:
         raise InvalidToken("inactive_user")
+    if token.digest != digest or not token.salt_fingerprint:
+        _redigest(token, digest=digest, salt=salt)
     token_touch(token, ip=ip, now=now)
     return token
+
+
+def _redigest(token: Token, *, digest: str, salt: str) -> None:
+    """Move a token verified under a previous salt onto the current one (salt rotation)."""
+    fingerprint = token_format.salt_fingerprint(salt)
+    Token.objects.filter(pk=token.pk, digest=token.digest).update(
+        digest=digest, salt_fingerprint=fingerprint
+    )
+    token.digest, token.salt_fingerprint = digest, fingerprint
+
+
+def tokens_on_previous_salts() -> int:
+    current = token_format.salt_fingerprint(hash_salt())
+    return Token.objects.unrevoked().exclude(salt_fingerprint=current).count()
 
 
 def token_touch(token: Token, *, ip: str | None, now=None) -> bool:
@@ -260,11 +283,13 @@ def token_regenerate(*, token: Token, actor: Actor) -> IssuedToken:
         locked.expires_at = now + lifetime if lifetime else None
         locked.created_at = now
         locked.digest = token_format.digest(plaintext, salt)
+        locked.salt_fingerprint = token_format.salt_fingerprint(salt)
         locked.preview = token_format.preview(plaintext)
         locked.last_used_at = locked.last_used_ip = None
         locked.save(
             update_fields=[
                 "digest",
+                "salt_fingerprint",
                 "preview",
                 "created_at",
                 "expires_at",
