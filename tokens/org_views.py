@@ -23,9 +23,9 @@ from tokens.services import (
     TokenRuleError,
     max_lifetime_days,
     salt_is_configured,
+    token_delete,
     token_issue,
     token_regenerate,
-    token_revoke,
 )
 
 CI_PAGE = "tokens/ci.html"
@@ -150,7 +150,7 @@ def ci_token_delete(request: HttpRequest, org: str, token_id: int) -> HttpRespon
     token = _ci_token_or_404(membership, token_id)
     if request.method == "GET":
         return _ci_dialog(request, membership, "confirm-delete", token=token)
-    deleted = token_revoke(token=token, actor=Actor.from_request(request), reason="deleted")
+    deleted = token_delete(token=token, actor=Actor.from_request(request))
     text = f"Token “{token.name}” deleted." if deleted else f"“{token.name}” was already deleted."
     return finish(request, text, redirect_to=reverse("tokens:ci", args=[org]), event=CI_CHANGED)
 
@@ -238,7 +238,7 @@ def deployment_token_delete(
     token = get_object_or_404(Token.objects.filter(project=project_obj), pk=token_id)
     if request.method == "GET":
         return _deployment_dialog(request, membership, project_obj, "confirm-delete", token=token)
-    deleted = token_revoke(token=token, actor=Actor.from_request(request), reason="deleted")
+    deleted = token_delete(token=token, actor=Actor.from_request(request))
     text = f"Token {token.preview} deleted." if deleted else f"{token.preview} was already deleted."
     return finish(
         request,

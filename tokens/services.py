@@ -242,6 +242,16 @@ def token_touch(token: Token, *, ip: str | None, now=None) -> bool:
 
 def token_revoke(*, token: Token, actor: Actor, reason: str = "") -> bool:
     """Revoke once. A concurrent second revoke updates nothing and records nothing."""
+    return _revoke(token, actor=actor, reason=reason, action="token.revoke")
+
+
+def token_delete(*, token: Token, actor: Actor) -> bool:
+    """Delete, as the CI and deployment token pages call it: revoke, recorded as a delete.
+    The row stays, marked revoked, for the audit log."""
+    return _revoke(token, actor=actor, reason="deleted", action="token.delete")
+
+
+def _revoke(token: Token, *, actor: Actor, reason: str, action: str) -> bool:
     now = timezone.now()
     with transaction.atomic():
         revoked = Token.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
@@ -249,7 +259,9 @@ def token_revoke(*, token: Token, actor: Actor, reason: str = "") -> bool:
         )
         if revoked:
             token.revoked_at, token.revoked_by, token.revoke_reason = now, actor.user, reason
-            audit.record("token.revoke", actor=actor, target=token, data={"reason": reason})
+            audit.record(
+                action, actor=actor, target=token, data={"reason": reason} if reason else {}
+            )
     return bool(revoked)
 
 

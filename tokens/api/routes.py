@@ -32,9 +32,9 @@ from tokens.models import Token
 from tokens.services import (
     TokenConfigurationError,
     TokenRuleError,
+    token_delete,
     token_issue,
     token_regenerate,
-    token_revoke,
 )
 
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 503: ErrorOut}
@@ -281,9 +281,5 @@ def regenerate_token(request: HttpRequest, token_id: int, response: HttpResponse
 def delete_token(request: HttpRequest, id_or_prefix: str):
     """Revoke a token by id or by a unique preview prefix."""
     target = _manageable_or_404(request, id_or_prefix)
-    token_revoke(
-        token=target,
-        actor=Actor.from_request(request, token=request.auth),
-        reason="deleted via API",
-    )
+    token_delete(token=target, actor=Actor.from_request(request, token=request.auth))
     return Status(204, None)
