@@ -285,7 +285,11 @@ def token_regenerate(*, token: Token, actor: Actor) -> IssuedToken:
     plaintext = token_format.generate(token.kind, settings.TOKEN_PREFIX)
     now = timezone.now()
     with transaction.atomic():
-        locked = Token.objects.select_for_update().select_related("organization").get(pk=token.pk)
+        locked = (
+            Token.objects.select_for_update(of=("self",))
+            .select_related("organization")
+            .get(pk=token.pk)
+        )
         if locked.is_revoked:
             raise TokenRuleError("This token was revoked; create a new one instead.")
         lifetime = locked.expires_at - locked.created_at if locked.expires_at else None
