@@ -9,6 +9,25 @@ from django.http import HttpRequest
 from orgs.models import AuditEvent, Organization
 
 USER_AGENT_MAX = 300
+PAGE_SIZE = 50
+
+ACTIONS = {
+    "token.create": "Token created",
+    "token.regenerate": "Token reset",
+    "token.revoke": "Token revoked",
+    "token.revoke_all": "All personal tokens revoked",
+    "token.delete": "Token deleted",
+    "token.leak_report": "Leaked token revoked",
+    "legacy.use": "Legacy credential used",
+    "member.add": "Member added",
+    "member.role_change": "Role changed",
+    "member.remove": "Member removed",
+    "project.create": "Project created",
+    "project.update": "Project changed",
+    "project.delete": "Project deleted",
+    "org.token_policy": "Token policy changed",
+    "org.deploy_policy": "Deploy-auth policy changed",
+}
 
 
 @dataclass(frozen=True)
@@ -73,3 +92,16 @@ def record(
         user_agent=actor.user_agent,
         data=data or {},
     )
+
+
+def page_of(
+    events, *, before: int | None, size: int = PAGE_SIZE
+) -> tuple[list[AuditEvent], int | None]:
+    """Keyset pagination, newest first: the page older than event `before`, and the cursor
+    of the next one (None on the last page). Cost does not grow with the depth."""
+    if before is not None:
+        events = events.filter(id__lt=before)
+    rows = list(events.order_by("-id")[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, (rows[-1].id if more else None)

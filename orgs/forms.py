@@ -1,6 +1,9 @@
+from datetime import UTC, datetime, time, timedelta
+
 from django import forms
 
 from accounts.models import User
+from orgs.audit import ACTIONS
 from orgs.models import Membership
 from orgs.services import MAX_TOKEN_LIFETIME_DAYS
 
@@ -53,3 +56,44 @@ class TokenPolicyForm(forms.Form):
         max_value=MAX_TOKEN_LIFETIME_DAYS,
         help_text="Leave empty for no limit. Applies to new tokens and to resets.",
     )
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.CharField(label="Actor", required=False, max_length=200)
+    action = forms.ChoiceField(label="Action", required=False)
+    token = forms.CharField(label="Token", required=False, max_length=200)
+    since = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", "Any action"), *ACTIONS.items()]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            self.add_error("until", "“To” must be on or after “From”.")
+        return cleaned
+
+    def filters(self) -> dict:
+        """Keyword arguments for AuditEvent.objects.matching(); dates are whole UTC days."""
+        data = self.cleaned_data
+        return {
+            "actor": data.get("actor", ""),
+            "action": data.get("action", ""),
+            "token": data.get("token", ""),
+            "since": _day_start(data.get("since")),
+            "until": _day_start(data.get("until"), plus_days=1),
+        }
+
+
+def _day_start(day, plus_days: int = 0):
+    if day is None:
+        return None
+    return datetime.combine(day + timedelta(days=plus_days), time.min, tzinfo=UTC)

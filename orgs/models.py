@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -112,6 +114,29 @@ class Project(models.Model):
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def matching(
+        self,
+        *,
+        actor: str = "",
+        action: str = "",
+        token: str = "",
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> "AuditEventQuerySet":
+        """The audit page's and API's filters; empty ones are ignored."""
+        events = self
+        if actor:
+            events = events.filter(actor_label__icontains=actor)
+        if action:
+            events = events.filter(action=action)
+        if token:
+            events = events.filter(target_type="token", target_label__icontains=token)
+        if since:
+            events = events.filter(created_at__gte=since)
+        if until:
+            events = events.filter(created_at__lt=until)
+        return events
+
     def update(self, **kwargs):
         raise PermissionError("Audit events are append-only.")
 

@@ -13,4 +13,5 @@ urlpatterns = [
     path("settings/members/<int:membership_id>/role/", views.member_role, name="member-role"),
     path("settings/members/<int:membership_id>/remove/", views.member_remove, name="member-remove"),
     path("settings/token-policy/", views.token_policy, name="token-policy"),
+    path("audit/", views.audit_log, name="audit"),
 ]

@@ -11,16 +11,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.ui import finish, refuse, render_dialog
-from orgs import access, services
+from orgs import access, audit, services
 from orgs.audit import Actor
 from orgs.forms import (
+    AuditFilterForm,
     MemberAddForm,
     MemberRoleForm,
     ProjectCreateForm,
     ProjectEditForm,
     TokenPolicyForm,
 )
-from orgs.models import Membership, Project
+from orgs.models import AuditEvent, Membership, Project
 from orgs.signals import project_dependents
 
 OVERVIEW_PAGE = "orgs/overview.html"
@@ -308,6 +309,44 @@ def member_remove(request: HttpRequest, org: str, membership_id: int) -> HttpRes
         messages.success(request, f"You left {membership.organization.name}.")
         return redirect("dashboard")
     return finish(request, f"{member.user.email} removed.", redirect_to=back, event=MEMBERS_CHANGED)
+
+
+# Audit log ------------------------------------------------------------------------------
+
+AUDIT_PAGE = "orgs/audit.html"
+
+
+@never_cache
+@login_required
+def audit_log(request: HttpRequest, org: str) -> HttpResponse:
+    membership = access.admin_membership_or_404(request, org)
+    organization = membership.organization
+    form = AuditFilterForm(request.GET)
+    events, older, status = [], None, 422
+    if form.is_valid():
+        matching = AuditEvent.objects.filter(organization=organization).matching(**form.filters())
+        events, older = audit.page_of(matching, before=form.cleaned_data["before"])
+        status = 200
+    context = {
+        "organization": organization,
+        "membership": membership,
+        "is_admin": True,
+        "form": form,
+        "events": events,
+        "older_url": _older_url(request, older),
+        "action_labels": audit.ACTIONS,
+    }
+    template = f"{AUDIT_PAGE}#audit-table" if request.htmx else AUDIT_PAGE
+    return render(request, template, context, status=status)
+
+
+def _older_url(request: HttpRequest, before: int | None) -> str | None:
+    """This page's URL and filters, one page further back."""
+    if before is None:
+        return None
+    query = request.GET.copy()
+    query["before"] = before
+    return f"{request.path}?{query.urlencode()}"
 
 
 # Token policy ---------------------------------------------------------------------------

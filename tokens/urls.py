@@ -6,6 +6,7 @@ app_name = "tokens"
 urlpatterns = [
     path("settings/tokens/", views.personal_tokens, name="personal"),
     path("settings/tokens/new/", views.personal_token_create, name="personal-create"),
+    path("settings/tokens/activity/", views.personal_activity, name="personal-activity"),
     path(
         "settings/tokens/<int:token_id>/revoke/",
         views.personal_token_revoke,

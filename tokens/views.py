@@ -2,6 +2,7 @@
 calls a service and renders: the page, or with HTMX the named partial it swaps."""
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -11,7 +12,9 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import trigger_client_event
 
 from accounts.ui import finish, render_dialog
+from orgs import audit
 from orgs.audit import Actor
+from orgs.models import AuditEvent
 from tokens.forms import PersonalTokenForm
 from tokens.models import Token
 from tokens.services import (
@@ -111,3 +114,22 @@ def personal_tokens_revoke_all(request: HttpRequest) -> HttpResponse:
         return _render(request, "confirm-revoke-all", active_count=active)
     count = tokens_revoke_all(user=request.user, actor=Actor.from_request(request))
     return _done(request, f"Revoked {count} token{'s' if count != 1 else ''}.")
+
+
+@never_cache
+@login_required
+def personal_activity(request: HttpRequest) -> HttpResponse:
+    """The audit trail of the user's own personal tokens."""
+    token_ids = Token.objects.personal_for(request.user).values("pk")
+    events = AuditEvent.objects.filter(
+        Q(target_type="token", target_id__in=token_ids)
+        | Q(action="token.revoke_all", actor_user=request.user)
+    )
+    page, older = audit.page_of(events, before=_positive_int(request.GET.get("before")))
+    older_url = f"{request.path}?before={older}" if older else None
+    context = {"events": page, "older_url": older_url, "action_labels": audit.ACTIONS}
+    return render(request, "tokens/activity.html", context)
+
+
+def _positive_int(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() and int(raw) > 0 else None

@@ -21,3 +21,8 @@ def timestamp(value: datetime | None, empty: str = "—") -> str:
         utc.strftime("%Y-%m-%d %H:%M:%S"),
         naturaltime(value),
     )
+
+
+@register.filter
+def get_item(mapping: dict, key: str):
+    return mapping.get(key, "")

@@ -27,6 +27,8 @@ ENDPOINTS = {
                    [201, 201, 201, 404, 201, 201, 403, 201, 201, 404]),
     "list web deployments": ("get", "/orgs/acme/projects/web/deployments", None,
                              [200, 200, 200, 404, 200, 200, 200, 200, 200, 404]),
+    "read the audit log": ("get", "/orgs/acme/audit", None,
+                           [200, 403, 403, 404, 403, 403, 200, 200, 403, 403]),
     "list tokens": ("get", "/tokens", None,
                     [200, 200, 200, 200, 403, 403, 200, 200, 403, 403]),
     "create personal token": ("post", "/tokens", {"name": "n", "permissions": ["projects:read"]},

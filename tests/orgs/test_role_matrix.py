@@ -74,6 +74,8 @@ CASES = [
     ("token policy", "post", lambda w: reverse("orgs:token-policy", args=["acme"]),
      {"max_token_lifetime_days": "90"},
      {"owner": 302, "super_admin": 302, "member": 404, "maintainer": 404, "outsider": 404}),
+    ("audit log", "get", lambda w: reverse("orgs:audit", args=["acme"]), None,
+     {"owner": 200, "super_admin": 200, "member": 404, "maintainer": 404, "outsider": 404}),
     ("deployment tokens page", "get",
      lambda w: reverse("tokens:deployment", args=["acme", "web"]), None,
      {"owner": 200, "super_admin": 200, "member": 404, "maintainer": 200, "outsider": 404}),

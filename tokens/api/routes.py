@@ -8,14 +8,17 @@ from django.views.decorators.debug import sensitive_variables
 from ninja import Field, Query, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from orgs import audit
 from orgs.audit import Actor
-from orgs.models import Deployment, Organization, Project
+from orgs.models import AuditEvent, Deployment, Organization, Project
 from orgs.services import OrgRuleError, deployment_create
 from tokens import authorization
 from tokens import permissions as perms
 from tokens.api.core import api, requires
 from tokens.api.schemas import (
     KINDS_BY_NAME,
+    AuditFilters,
+    AuditPageOut,
     DeploymentIn,
     DeploymentOut,
     ErrorOut,
@@ -119,6 +122,21 @@ def list_deployments(request: HttpRequest, org: str, project: str) -> QuerySet[D
         .select_related("project__organization", "created_by")
         .order_by("-created_at", "-id")
     )
+
+
+@api.get("/orgs/{org}/audit", response={200: AuditPageOut, **ERRORS}, tags=["orgs"])
+@requires("audit:read")
+def list_audit_events(request: HttpRequest, org: str, filters: Query[AuditFilters]):
+    """The organization's audit log, newest first, with keyset pagination (`before`)."""
+    events = AuditEvent.objects.filter(organization=request.scope.organization).matching(
+        actor=filters.actor,
+        action=filters.action,
+        token=filters.token,
+        since=filters.since,
+        until=filters.until,
+    )
+    items, older = audit.page_of(events, before=filters.before, size=filters.limit)
+    return {"items": items, "next_before": older}
 
 
 # Tokens -----------------------------------------------------------------------------------

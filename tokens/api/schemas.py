@@ -3,7 +3,7 @@ from typing import Literal
 
 from ninja import Field, Schema
 
-from orgs.models import Deployment, Project
+from orgs.models import AuditEvent, Deployment, Project
 from tokens.models import Token
 from tokens.services import IssuedToken
 
@@ -152,3 +152,42 @@ class DeploymentOut(Schema):
     @staticmethod
     def resolve_token_kind(deployment: Deployment) -> str | None:
         return API_KINDS.get(deployment.token_kind)
+
+
+class AuditEventOut(Schema):
+    id: int
+    created_at: datetime
+    action: str
+    actor: str = Field(description="E-mail of the person, or `token <preview>`.")
+    target_type: str | None
+    target: str | None
+    ip: str | None
+    user_agent: str
+    data: dict
+
+    @staticmethod
+    def resolve_actor(event: AuditEvent) -> str:
+        return event.actor_label
+
+    @staticmethod
+    def resolve_target_type(event: AuditEvent) -> str | None:
+        return event.target_type or None
+
+    @staticmethod
+    def resolve_target(event: AuditEvent) -> str | None:
+        return event.target_label or None
+
+
+class AuditPageOut(Schema):
+    items: list[AuditEventOut]
+    next_before: int | None = Field(description="Pass as `before` for the next, older page.")
+
+
+class AuditFilters(Schema):
+    actor: str = Field("", max_length=200)
+    action: str = Field("", max_length=50)
+    token: str = Field("", max_length=200)
+    since: datetime | None = None
+    until: datetime | None = None
+    before: int | None = Field(None, ge=1, le=2**62)
+    limit: int = Field(50, ge=1, le=100)
