@@ -200,3 +200,17 @@ def deployment_create(*, project: Project, ref: str, environment: str, actor: Ac
         token_kind=token.kind if token else "",
         token_preview=token.preview if token else "",
     )
+
+
+def organization_set_personal_token_deploys(
+    *, organization: Organization, allowed: bool, actor: Actor
+) -> None:
+    if organization.allow_personal_token_deploys == allowed:
+        return
+    with transaction.atomic():
+        organization.allow_personal_token_deploys = allowed
+        organization.save(update_fields=["allow_personal_token_deploys"])
+        audit.record(
+            "org.deploy_policy", actor=actor, organization=organization,
+            data={"allow_personal_token_deploys": allowed},
+        )  # fmt: skip

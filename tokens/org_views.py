@@ -15,7 +15,9 @@ from accounts.ui import finish, refuse, render_dialog
 from orgs import access
 from orgs.audit import Actor
 from orgs.models import Membership, Project
+from orgs.services import organization_set_personal_token_deploys
 from tokens import permissions as perms
+from tokens.deploy_auth import QUIET_PERIOD, deploy_auth_status
 from tokens.forms import CITokenForm
 from tokens.models import Token
 from tokens.services import (
@@ -26,6 +28,7 @@ from tokens.services import (
     token_delete,
     token_issue,
     token_regenerate,
+    token_revoke,
 )
 
 CI_PAGE = "tokens/ci.html"
@@ -245,4 +248,86 @@ def deployment_token_delete(
         text,
         redirect_to=reverse("tokens:deployment", args=[org, project]),
         event=DEPLOYMENT_CHANGED,
+    )
+
+
+# Deploy auth ----------------------------------------------------------------------------
+
+DEPLOY_AUTH_PAGE = "tokens/deploy_auth.html"
+DEPLOY_AUTH_CHANGED = "deployAuthChanged"
+
+
+def _deploy_auth_context(membership: Membership) -> dict:
+    organization = membership.organization
+    return {
+        "organization": organization,
+        "membership": membership,
+        "is_admin": True,
+        "status": deploy_auth_status(organization),
+        "quiet_days": QUIET_PERIOD.days,
+    }
+
+
+def _deploy_auth_done(request: HttpRequest, org: str, text: str) -> HttpResponse:
+    back = reverse("tokens:deploy-auth", args=[org])
+    return finish(request, text, redirect_to=back, event=DEPLOY_AUTH_CHANGED)
+
+
+@never_cache
+@login_required
+def deploy_auth(request: HttpRequest, org: str) -> HttpResponse:
+    membership = access.admin_membership_or_404(request, org)
+    template = f"{DEPLOY_AUTH_PAGE}#migration" if request.htmx else DEPLOY_AUTH_PAGE
+    return render(request, template, _deploy_auth_context(membership))
+
+
+@never_cache
+@login_required
+@require_POST
+def deploy_auth_policy(request: HttpRequest, org: str) -> HttpResponse:
+    membership = access.admin_membership_or_404(request, org)
+    allowed = request.POST.get("allow_personal_token_deploys") == "on"
+    organization_set_personal_token_deploys(
+        organization=membership.organization, allowed=allowed, actor=Actor.from_request(request)
+    )
+    text = (
+        "Deployments with personal tokens are allowed."
+        if allowed
+        else "Deployments with personal tokens are now refused."
+    )
+    return finish(
+        request,
+        text,
+        redirect_to=reverse("tokens:deploy-auth", args=[org]),
+        event=DEPLOY_AUTH_CHANGED,
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def legacy_token_revoke(request: HttpRequest, org: str, token_id: int) -> HttpResponse:
+    membership = access.admin_membership_or_404(request, org)
+    token = get_object_or_404(
+        Token.objects.filter(kind=Token.Kind.SERVER, organization=membership.organization),
+        pk=token_id,
+    )
+    if request.method == "GET":
+        return render_dialog(
+            request,
+            DEPLOY_AUTH_PAGE,
+            "confirm-revoke",
+            lambda: _deploy_auth_context(membership),
+            token=token,
+            organization=membership.organization,
+        )
+    revoked = token_revoke(
+        token=token, actor=Actor.from_request(request), reason="legacy credential retired"
+    )
+    text = f"“{token.name}” revoked." if revoked else f"“{token.name}” was already revoked."
+    return finish(
+        request,
+        text,
+        redirect_to=reverse("tokens:deploy-auth", args=[org]),
+        event=DEPLOY_AUTH_CHANGED,
     )

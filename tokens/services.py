@@ -237,6 +237,11 @@ def token_touch(token: Token, *, ip: str | None, now=None) -> bool:
     )
     if written:
         token.last_used_at, token.last_used_ip = now, ip
+        if token.kind == Token.Kind.SERVER:
+            # Recorded for the deploy-auth page, at the same once-a-minute rate.
+            audit.record(
+                "legacy.use", actor=Actor(user=token.user, token=token, ip=ip), target=token
+            )
     return bool(written)
 
 

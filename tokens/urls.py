@@ -29,6 +29,17 @@ urlpatterns = [
         org_views.ci_token_delete,
         name="ci-delete",
     ),
+    path("orgs/<slug:org>/settings/deploy-auth/", org_views.deploy_auth, name="deploy-auth"),
+    path(
+        "orgs/<slug:org>/settings/deploy-auth/policy/",
+        org_views.deploy_auth_policy,
+        name="deploy-auth-policy",
+    ),
+    path(
+        "orgs/<slug:org>/settings/deploy-auth/legacy/<int:token_id>/revoke/",
+        org_views.legacy_token_revoke,
+        name="legacy-revoke",
+    ),
     path(
         "orgs/<slug:org>/projects/<slug:project>/settings/deployment-tokens/",
         org_views.deployment_tokens,

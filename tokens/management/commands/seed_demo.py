@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from orgs.audit import Actor
-from orgs.models import Membership, Organization, Project
+from orgs.models import Deployment, Membership, Organization, Project
 from tokens import permissions as perms
 from tokens.models import Token
 from tokens.services import TokenConfigurationError, token_issue
@@ -52,6 +52,7 @@ class Command(BaseCommand):
             self._seed_tokens(users, acme, web, api)
         except TokenConfigurationError as error:
             raise CommandError(str(error)) from None
+        self._seed_deployments(acme, web, api)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: sign in as {', '.join(users)} with password {DEMO_PASSWORD!r}."
@@ -128,7 +129,7 @@ class Command(BaseCommand):
             ),
         ]
         for kind, name, owner_columns, granted, role, creator, used_ago in wanted:
-            if Token.objects.unrevoked().filter(kind=kind, name=name, **owner_columns).exists():
+            if Token.objects.filter(kind=kind, name=name, **owner_columns).exists():
                 continue
             issued = token_issue(
                 kind=kind,
@@ -142,3 +143,37 @@ class Command(BaseCommand):
                 Token.objects.filter(pk=issued.token.pk).update(
                     last_used_at=now - used_ago, last_used_ip="203.0.113.7"
                 )
+
+    def _seed_deployments(self, acme, web, api) -> None:
+        """A migration in progress: the legacy server token and a personal token still
+        deploy; the CI token has just had its first green deploy."""
+        if Deployment.objects.filter(project__organization=acme).exists():
+            return
+        legacy = Token.objects.get(
+            kind=Token.Kind.SERVER, organization=acme, name="Legacy deploy server"
+        )
+        laptop = Token.objects.get(
+            kind=Token.Kind.PERSONAL, name="Laptop scripts", user__email="dev@acme.test"
+        )
+        github = Token.objects.get(kind=Token.Kind.CI, organization=acme, name="GitHub Actions")
+        now = timezone.now()
+        history = [
+            (legacy, web, timedelta(days=12)), (legacy, api, timedelta(days=9)),
+            (legacy, web, timedelta(days=6)), (legacy, api, timedelta(days=4)),
+            (legacy, web, timedelta(days=2)), (legacy, web, timedelta(hours=3)),
+            (laptop, web, timedelta(days=8)), (laptop, web, timedelta(days=2, hours=5)),
+            (github, web, timedelta(minutes=20)),
+        ]  # fmt: skip
+        Deployment.objects.bulk_create(
+            Deployment(
+                project=project,
+                ref=f"{(token.pk * 7919 + int(ago.total_seconds())) % 16**7:07x}",
+                environment="production",
+                created_at=now - ago,
+                created_by=token.user,
+                token_id=token.pk,
+                token_kind=token.kind,
+                token_preview=token.preview,
+            )
+            for token, project, ago in history
+        )

@@ -1,0 +1,120 @@
+"""The deploy-auth page and its checklist, computed from live usage."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from orgs.audit import Actor
+from orgs.models import AuditEvent, Deployment, Membership, Organization
+from tests.factories import make_ci_token, make_org, make_project
+from tokens.deploy_auth import deploy_auth_status
+from tokens.models import Token
+from tokens.services import token_issue, token_verify
+
+
+def checklist(organization) -> list[bool]:
+    return [done for _, done in deploy_auth_status(organization).checklist]
+
+
+def legacy_token(organization, user, name="legacy"):
+    return token_issue(
+        kind="srv", organization=organization, user=user, name=name,
+        permissions=frozenset({"projects:read", "deployments:write"}), actor=Actor(user=user),
+    )  # fmt: skip
+
+
+def deploy(project, token, ago=timedelta(0)):
+    return Deployment.objects.create(
+        project=project, ref="abc", created_at=timezone.now() - ago,
+        token_id=token.pk, token_kind=token.kind, token_preview=token.preview,
+    )  # fmt: skip
+
+
+class TestChecklist:
+    def test_the_seeded_demo_is_a_migration_in_progress(self, db):
+        call_command("seed_demo", stdout=None)
+        acme = Organization.objects.get(slug="acme")
+        status = deploy_auth_status(acme)
+        assert checklist(acme) == [True, True, False, False]
+        assert [u.project for u in status.server_usage] == ["web", "api"]
+        assert sum(u.deployments for u in status.server_usage) == 6
+        assert [(u.token.user.email, u.deployments) for u in status.personal_usage] == [
+            ("dev@acme.test", 2)
+        ]
+
+    def test_each_step_ticks_from_live_data(self, db):
+        org = make_org("acme", owner="owner@x.test")
+        owner = Membership.objects.get(organization=org).user
+        web = make_project(org, "web")
+        legacy = legacy_token(org, owner).token
+        deploy(web, legacy, ago=timedelta(days=10))
+        org.allow_personal_token_deploys = True
+        org.save()
+        assert checklist(org) == [False, False, True, False]
+        ci = make_ci_token(org, owner).token
+        assert checklist(org) == [True, False, True, False]
+        deploy(web, ci)
+        assert checklist(org) == [True, True, True, False]
+        deploy(web, legacy, ago=timedelta(days=1))
+        assert checklist(org) == [True, True, False, False]
+        from tokens.services import token_revoke
+
+        token_revoke(token=legacy, actor=Actor(user=owner))
+        org.allow_personal_token_deploys = False
+        org.save()
+        assert checklist(org)[3] is True
+
+
+class TestLegacyUse:
+    def test_use_is_recorded_at_most_once_a_minute(self, db):
+        org = make_org("acme", owner="owner@x.test")
+        owner = Membership.objects.get(organization=org).user
+        issued = legacy_token(org, owner)
+        token_verify(issued.plaintext, ip="192.0.2.7")
+        token_verify(issued.plaintext, ip="192.0.2.7")
+        events = AuditEvent.objects.filter(action="legacy.use")
+        assert events.count() == 1
+        assert events.get().ip == "192.0.2.7" and events.get().organization == org
+
+
+class TestPage:
+    @pytest.fixture
+    def owner_client(self, client, db):
+        call_command("seed_demo", stdout=None)
+        client.force_login(Membership.objects.get(user__email="owner@acme.test").user)
+        return client
+
+    def test_it_shows_usage_and_the_checklist(self, owner_client):
+        body = owner_client.get(reverse("tokens:deploy-auth", args=["acme"])).content.decode()
+        assert "Legacy deploy server" in body and "dev@acme.test" in body
+        assert body.count('class="done"') == 2 and body.count('class="todo"') == 2
+
+    def test_the_switch_turns_personal_token_deploys_off_and_on(self, owner_client, client):
+        url = reverse("tokens:deploy-auth-policy", args=["acme"])
+        owner_client.post(url, {})  # unchecked checkbox: off
+        acme = Organization.objects.get(slug="acme")
+        assert acme.allow_personal_token_deploys is False
+        event = AuditEvent.objects.get(action="org.deploy_policy")
+        assert event.data == {"allow_personal_token_deploys": False}
+        owner_client.post(url, {"allow_personal_token_deploys": "on"})
+        acme.refresh_from_db()
+        assert acme.allow_personal_token_deploys is True
+
+    def test_revoking_a_legacy_token(self, owner_client):
+        legacy = Token.objects.get(kind="srv", name="Legacy deploy server")
+        url = reverse("tokens:legacy-revoke", args=["acme", legacy.pk])
+        assert "Revoke" in owner_client.get(url, HTTP_HX_REQUEST="true").content.decode()
+        owner_client.post(url)
+        legacy.refresh_from_db()
+        assert legacy.revoked_at is not None
+
+    def test_members_get_404(self, client, db):
+        call_command("seed_demo", stdout=None)
+        client.force_login(Membership.objects.get(user__email="dev@acme.test").user)
+        assert client.get(reverse("tokens:deploy-auth", args=["acme"])).status_code == 404
+        url = reverse("tokens:deploy-auth-policy", args=["acme"])
+        assert client.post(url, {}).status_code == 404
+        assert Organization.objects.get(slug="acme").allow_personal_token_deploys is True
