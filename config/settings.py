@@ -159,6 +159,8 @@ if env_str("CACHE_URL"):
         }
     }
 
+# Absolute links in e-mails.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tokendesk@localhost")
 

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from orgs.views import dashboard
 from tokens.api import api
+from tokens.views import dashboard
 
 urlpatterns = [
     path("", dashboard, name="dashboard"),

@@ -30,16 +30,6 @@ PROJECTS_CHANGED = "projectsChanged"
 MEMBERS_CHANGED = "membersChanged"
 
 
-@login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    memberships = (
-        Membership.objects.filter(user=request.user)
-        .select_related("organization")
-        .order_by("organization__name")
-    )
-    return render(request, "dashboard.html", {"memberships": memberships})
-
-
 def _admin_or_403(membership: Membership) -> None:
     if not access.is_admin(membership):
         raise PermissionDenied("Only owners and super admins can do this.")

@@ -22,6 +22,10 @@ class TokenQuerySet(models.QuerySet["Token"]):
             Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
         )
 
+    def expiring_within(self, period, *, now=None) -> "TokenQuerySet":
+        now = now or timezone.now()
+        return self.unrevoked().filter(expires_at__gt=now, expires_at__lte=now + period)
+
     def personal_for(self, user) -> "TokenQuerySet":
         """A user's own personal tokens: the only tokens the personal page may touch."""
         return self.filter(kind=Token.Kind.PERSONAL, user=user)
@@ -68,6 +72,8 @@ class Token(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
+    # The expiry an "expires soon" notice was sent for: once per token per expiry date.
+    expiry_notified_for = models.DateTimeField(null=True, blank=True, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_ip = models.GenericIPAddressField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

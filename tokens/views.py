@@ -12,11 +12,12 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import trigger_client_event
 
 from accounts.ui import finish, render_dialog
-from orgs import audit
+from orgs import access, audit
 from orgs.audit import Actor
-from orgs.models import AuditEvent
+from orgs.models import AuditEvent, Membership
 from tokens.forms import PersonalTokenForm
 from tokens.models import Token
+from tokens.notifications import NOTICE_PERIOD
 from tokens.services import (
     TokenConfigurationError,
     TokenRuleError,
@@ -54,6 +55,29 @@ def _render(request: HttpRequest, partial: str, status: int = 200, **context) ->
 
 def _done(request: HttpRequest, text: str) -> HttpResponse:
     return finish(request, text, redirect_to=reverse("tokens:personal"), event=TOKENS_CHANGED)
+
+
+@never_cache
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    memberships = list(
+        Membership.objects.filter(user=request.user)
+        .select_related("organization")
+        .order_by("organization__name")
+    )
+    admin_orgs = [m.organization_id for m in memberships if access.is_admin(m)]
+    expiring = (
+        Token.objects.expiring_within(NOTICE_PERIOD)
+        .filter(
+            Q(kind=Token.Kind.PERSONAL, user=request.user)
+            | Q(kind__in=[Token.Kind.CI, Token.Kind.DEPLOYMENT], organization__in=admin_orgs)
+        )
+        .select_related("organization", "project")
+        .order_by("expires_at")
+    )
+    return render(
+        request, "dashboard.html", {"memberships": memberships, "expiring": list(expiring)}
+    )
 
 
 @never_cache

@@ -1,0 +1,86 @@
+"""E-mails about tokens: expiry notices and leak reports. Each is sent once."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from orgs.access import ADMIN_ROLES
+from orgs.models import Membership
+from tokens.models import Token
+
+NOTICE_PERIOD = timedelta(days=7)
+
+
+def recipients(token: Token) -> list[str]:
+    """Who answers for a token: its user; for organization tokens, the owners and super
+    admins too."""
+    emails = set()
+    if token.user_id:
+        emails.add(token.user.email)
+    if token.kind != Token.Kind.PERSONAL and token.organization_id:
+        emails.update(
+            Membership.objects.filter(
+                organization_id=token.organization_id, role__in=ADMIN_ROLES
+            ).values_list("user__email", flat=True)
+        )
+    return sorted(emails)
+
+
+def page_url(token: Token) -> str:
+    if token.kind == Token.Kind.PERSONAL:
+        path = reverse("tokens:personal")
+    elif token.kind == Token.Kind.DEPLOYMENT:
+        path = reverse("tokens:deployment", args=[token.organization.slug, token.project.slug])
+    elif token.kind == Token.Kind.CI:
+        path = reverse("tokens:ci", args=[token.organization.slug])
+    else:
+        path = reverse("tokens:deploy-auth", args=[token.organization.slug])
+    return settings.SITE_URL + path
+
+
+def notify_expiring_tokens(*, now: datetime | None = None) -> int:
+    """E-mail about every token expiring within 7 days, once per token per expiry date.
+
+    Each notice is claimed by a conditional UPDATE and sent in the same transaction, so
+    overlapping cron runs send it once, and a failed send is retried on the next run."""
+    now = now or timezone.now()
+    not_yet_notified = Q(expiry_notified_for__isnull=True) | ~Q(expiry_notified_for=F("expires_at"))
+    due = (
+        Token.objects.expiring_within(NOTICE_PERIOD, now=now)
+        .filter(not_yet_notified)
+        .select_related("user", "organization", "project")
+    )
+    sent = 0
+    for token in due:
+        with transaction.atomic():
+            claimed = (
+                Token.objects.filter(pk=token.pk, expires_at=token.expires_at)
+                .filter(not_yet_notified)
+                .update(expiry_notified_for=F("expires_at"))
+            )
+            if not claimed:
+                continue
+            _send_expiry_notice(token)
+            sent += 1
+    return sent
+
+
+def _send_expiry_notice(token: Token) -> None:
+    when = token.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    send_mail(
+        subject=f"Tokendesk: “{token.name}” expires on {when}",
+        message=(
+            f"The {token.get_kind_display().lower()} “{token.name}” ({token.preview}) "
+            f"expires on {when}.\n\n"
+            "Anything still using it will stop working then. To keep it working, create a "
+            "new token (or reset a CI token) and update the secret where it is stored:\n"
+            f"{page_url(token)}\n"
+        ),
+        from_email=None,
+        recipient_list=recipients(token),
+    )
