@@ -73,6 +73,14 @@ def parse(candidate: str, prefix: str) -> ParsedToken:
     return ParsedToken(prefix=match["prefix"], kind=match["kind"], secret=match["secret"])
 
 
+def is_well_formed(candidate: str, prefix: str) -> bool:
+    try:
+        parse(candidate, prefix)
+    except MalformedToken:
+        return False
+    return True
+
+
 def preview(plaintext: str) -> str:
     """Masked form shown after creation: `tdk_pat_4fQz…k9Ab`."""
     prefix, kind, rest = plaintext.split("_", 2)

@@ -84,3 +84,18 @@ def _send_expiry_notice(token: Token) -> None:
         from_email=None,
         recipient_list=recipients(token),
     )
+
+
+def send_leak_notice(token: Token) -> None:
+    send_mail(
+        subject=f"Tokendesk: “{token.name}” was exposed and has been revoked",
+        message=(
+            f"The {token.get_kind_display().lower()} “{token.name}” ({token.preview}) was "
+            "reported as publicly exposed (for example by a secret scanner) and has been "
+            "revoked. Anything using it has stopped working.\n\n"
+            "Create a new token, store it only in a secret manager or CI secret, and find "
+            f"where the old one leaked:\n{page_url(token)}\n"
+        ),
+        from_email=None,
+        recipient_list=recipients(token),
+    )

@@ -1,5 +1,6 @@
 """The only code that writes tokens. Each call is one transaction with its audit event."""
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -13,6 +14,7 @@ from django.views.decorators.debug import sensitive_variables
 from orgs import audit
 from orgs.audit import Actor
 from tokens import format as token_format
+from tokens import notifications
 from tokens.models import Token
 
 if TYPE_CHECKING:
@@ -334,3 +336,30 @@ def tokens_revoke_for_project(*, project: "Project", actor: Actor) -> int:
                 "token.revoke", actor=actor, target=token, data={"reason": "project deleted"}
             )
     return len(tokens)
+
+
+@dataclass(frozen=True)
+class LeakReport:
+    well_formed: int
+    revoked: int
+
+
+@sensitive_variables("plaintexts")
+def tokens_revoke_leaked(plaintexts: list[str], *, actor: Actor) -> LeakReport:
+    """Revoke every live token among `plaintexts` (reported leaked), audit each and e-mail
+    whoever answers for it. Garbage and unknown tokens are ignored without a trace."""
+    salts = [hash_salt(), *previous_salts()]
+    well_formed = [p for p in plaintexts if token_format.is_well_formed(p, settings.TOKEN_PREFIX)]
+    digests = {token_format.digest(p, salt) for p in well_formed for salt in salts}
+    revoked = 0
+    with transaction.atomic():
+        leaked = (
+            Token.objects.select_related("user", "organization", "project")
+            .filter(digest__in=digests)
+            .unrevoked()
+        )
+        for token in leaked:
+            if _revoke(token, actor=actor, reason="reported leaked", action="token.leak_report"):
+                revoked += 1
+                transaction.on_commit(functools.partial(notifications.send_leak_notice, token))
+    return LeakReport(well_formed=len(well_formed), revoked=revoked)

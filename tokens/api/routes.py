@@ -1,6 +1,7 @@
 """The endpoints of SPEC §5. Each declares its permission with `requires`; none checks by
 hand. Handlers parse, call the domain, and shape the answer."""
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -9,7 +10,7 @@ from ninja import Field, Query, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from orgs import audit
-from orgs.audit import Actor
+from orgs.audit import Actor, client_ip
 from orgs.models import AuditEvent, Deployment, Organization, Project
 from orgs.services import OrgRuleError, deployment_create
 from tokens import authorization
@@ -24,6 +25,8 @@ from tokens.api.schemas import (
     ErrorOut,
     IssuedTokenOut,
     KindName,
+    LeakReportIn,
+    LeakReportOut,
     OrganizationOut,
     ProjectOut,
     TokenCreateIn,
@@ -38,6 +41,7 @@ from tokens.services import (
     token_delete,
     token_issue,
     token_regenerate,
+    tokens_revoke_leaked,
 )
 
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 503: ErrorOut}
@@ -301,3 +305,42 @@ def delete_token(request: HttpRequest, id_or_prefix: str):
     target = _manageable_or_404(request, id_or_prefix)
     token_delete(token=target, actor=Actor.from_request(request, token=request.auth))
     return Status(204, None)
+
+
+# Leaked tokens ------------------------------------------------------------------------------
+
+LEAK_REPORTS_PER_WINDOW = 30
+LEAK_REPORT_WINDOW_SECONDS = 600
+
+
+def _allow_leak_report(request: HttpRequest) -> bool:
+    # In Django's cache (Redis via CACHE_URL in production), so every app process counts.
+    key = f"token-leaks:{client_ip(request)}"
+    cache.add(key, 0, LEAK_REPORT_WINDOW_SECONDS)
+    try:
+        return cache.incr(key) <= LEAK_REPORTS_PER_WINDOW
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, LEAK_REPORT_WINDOW_SECONDS)
+        return True
+
+
+@api.post(
+    "/token-leaks",
+    auth=None,
+    response={200: LeakReportOut, 422: ErrorOut, 429: ErrorOut},
+    tags=["tokens"],
+)
+@sensitive_variables("payload")
+def report_leaked_tokens(request: HttpRequest, payload: LeakReportIn, response: HttpResponse):
+    """For secret scanners: every valid token in the body is revoked and its owners are
+    told. The answer is the same whatever existed: counts only."""
+    if not _allow_leak_report(request):
+        response["Retry-After"] = str(LEAK_REPORT_WINDOW_SECONDS)
+        detail = "Too many reports from this address; retry later."
+        return Status(429, {"error": "rate_limited", "detail": detail})
+    try:
+        report = tokens_revoke_leaked(payload.tokens, actor=Actor.from_request(request))
+    except TokenConfigurationError as error:
+        raise Denied(503, "server_misconfigured", str(error)) from None
+    # Counts that do not depend on which tokens existed: never `report.revoked`.
+    return {"received": len(payload.tokens), "well_formed": report.well_formed}

@@ -1,7 +1,8 @@
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
+from pydantic import StringConstraints
 
 from orgs.models import AuditEvent, Deployment, Project
 from tokens.models import Token
@@ -191,3 +192,17 @@ class AuditFilters(Schema):
     until: datetime | None = None
     before: int | None = Field(None, ge=1, le=2**62)
     limit: int = Field(50, ge=1, le=100)
+
+
+MAX_LEAK_REPORT = 1000
+
+
+class LeakReportIn(Schema):
+    tokens: list[Annotated[str, StringConstraints(max_length=200)]] = Field(
+        max_length=MAX_LEAK_REPORT, description="Up to 1,000 strings found exposed."
+    )
+
+
+class LeakReportOut(Schema):
+    received: int = Field(description="Strings received.")
+    well_formed: int = Field(description="Of those, how many had the shape of a token.")
