@@ -86,6 +86,19 @@ class TestCreateToken:
             ["deployments:write"],
         )
 
+    def test_a_legacy_server_token_can_be_imported(self, db):
+        run("seed_demo")
+        out = run("create_token", "--user", "owner@acme.test", "--name", "old ci", "--org", "acme",
+                  "--legacy-server")  # fmt: skip
+        token = token_verify(out.strip())
+        assert (token.kind, token.user.email, token.organization.slug) == (
+            "srv",
+            "owner@acme.test",
+            "acme",
+        )
+        with pytest.raises(CommandError, match="--org"):
+            run("create_token", "--user", "owner@acme.test", "--name", "x", "--legacy-server")
+
     @pytest.mark.parametrize(
         ("args", "message"),
         [

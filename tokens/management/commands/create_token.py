@@ -26,12 +26,22 @@ class Command(BaseCommand):
         )
         grant.add_argument("--role", choices=[*perms.ROLE_PRESETS], help="A role preset")
         parser.add_argument("--expires-days", type=int, default=None)
+        parser.add_argument(
+            "--legacy-server",
+            action="store_true",
+            help="Import a legacy server token of --org tied to --user, for organizations "
+            "migrating in (deprecated; they cannot be created from the UI or API)",
+        )
 
     def handle(self, *args, **options) -> None:
         user = User.objects.filter(email=options["user"].lower()).first()
         if user is None:
             raise CommandError(f"No user with e-mail {options['user']}.")
         kind, organization, project = self._scope(options)
+        if options["legacy_server"]:
+            if kind != Token.Kind.CI:
+                raise CommandError("--legacy-server needs --org.")
+            kind = Token.Kind.SERVER
         role = options["role"] or ""
         try:
             if options["permissions"]:
@@ -45,7 +55,7 @@ class Command(BaseCommand):
                 name=options["name"],
                 permissions=granted,
                 role=role,
-                user=user if kind == Token.Kind.PERSONAL else None,
+                user=user if kind in (Token.Kind.PERSONAL, Token.Kind.SERVER) else None,
                 organization=organization,
                 project=project,
                 expires_in_days=options["expires_days"],
