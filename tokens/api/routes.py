@@ -29,6 +29,8 @@ from tokens.api.schemas import (
     LeakReportOut,
     OrganizationOut,
     ProjectOut,
+    Slug,
+    Text,
     TokenCreateIn,
     TokenOut,
     WhoAmIOut,
@@ -85,7 +87,7 @@ def list_orgs(request: HttpRequest) -> QuerySet[Organization]:
 @api.get("/orgs/{org}/projects", response={200: list[ProjectOut], **ERRORS}, tags=["orgs"])
 @requires("projects:read")
 @paginate(Pages)
-def list_projects(request: HttpRequest, org: str) -> QuerySet[Project]:
+def list_projects(request: HttpRequest, org: Slug) -> QuerySet[Project]:
     """Projects of the organization within the token's scope."""
     return authorization.reachable_projects(request.scope).select_related("organization")
 
@@ -96,7 +98,7 @@ def list_projects(request: HttpRequest, org: str) -> QuerySet[Project]:
     tags=["orgs"],
 )
 @requires("deployments:write")
-def create_deployment(request: HttpRequest, org: str, project: str, payload: DeploymentIn):
+def create_deployment(request: HttpRequest, org: Slug, project: Slug, payload: DeploymentIn):
     """Record a deployment of the project, authenticated by the calling token."""
     scope = request.scope
     authorization.check_deploy_policy(scope)
@@ -119,7 +121,7 @@ def create_deployment(request: HttpRequest, org: str, project: str, payload: Dep
 )
 @requires("deployments:read")
 @paginate(Pages)
-def list_deployments(request: HttpRequest, org: str, project: str) -> QuerySet[Deployment]:
+def list_deployments(request: HttpRequest, org: Slug, project: Slug) -> QuerySet[Deployment]:
     """The project's deployments, newest first."""
     return (
         Deployment.objects.filter(project=request.scope.project)
@@ -130,7 +132,7 @@ def list_deployments(request: HttpRequest, org: str, project: str) -> QuerySet[D
 
 @api.get("/orgs/{org}/audit", response={200: AuditPageOut, **ERRORS}, tags=["orgs"])
 @requires("audit:read")
-def list_audit_events(request: HttpRequest, org: str, filters: Query[AuditFilters]):
+def list_audit_events(request: HttpRequest, org: Slug, filters: Query[AuditFilters]):
     """The organization's audit log, newest first, with keyset pagination (`before`)."""
     events = AuditEvent.objects.filter(organization=request.scope.organization).matching(
         actor=filters.actor,
@@ -148,8 +150,8 @@ def list_audit_events(request: HttpRequest, org: str, filters: Query[AuditFilter
 
 class TokenFilters(Schema):
     type: KindName | None = None
-    org: str | None = None
-    project: str | None = None
+    org: Slug | None = None
+    project: Text | None = Field(None, max_length=101)
 
 
 @api.get("/tokens", response={200: list[TokenOut], **ERRORS}, tags=["tokens"])
@@ -247,7 +249,7 @@ def create_token(request: HttpRequest, payload: TokenCreateIn, response: HttpRes
     return Status(201, IssuedTokenOut.of(issued))
 
 
-def _manageable_or_404(request: HttpRequest, id_or_prefix: str) -> Token:
+def _manageable_or_404(request: HttpRequest, id_or_prefix: Text) -> Token:
     tokens = authorization.manageable_tokens(request.auth).unrevoked()
     if id_or_prefix.isdigit():
         return get_object_or_404(tokens, pk=int(id_or_prefix))
@@ -300,7 +302,7 @@ def regenerate_token(request: HttpRequest, token_id: int, response: HttpResponse
 
 @api.delete("/tokens/{id_or_prefix}", response={204: None, **ERRORS}, tags=["tokens"])
 @requires("tokens:write")
-def delete_token(request: HttpRequest, id_or_prefix: str):
+def delete_token(request: HttpRequest, id_or_prefix: Text):
     """Revoke a token by id or by a unique preview prefix."""
     target = _manageable_or_404(request, id_or_prefix)
     token_delete(token=target, actor=Actor.from_request(request, token=request.auth))

@@ -16,6 +16,9 @@ API_KINDS = {
 }
 KINDS_BY_NAME = {name: kind for kind, name in API_KINDS.items()}
 KindName = Literal["personal", "ci", "deployment", "server"]
+# Input text is compared with or stored in the database, and PostgreSQL refuses NUL.
+Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
+Slug = Annotated[str, StringConstraints(pattern=r"^[-A-Za-z0-9_]{1,50}$")]
 
 
 class ErrorOut(Schema):
@@ -92,14 +95,14 @@ class WhoAmIOut(Schema):
 
 
 class TokenCreateIn(Schema):
-    name: str = Field(max_length=500)
-    description: str = Field("", max_length=1000)
-    org: str | None = Field(None, max_length=50, description="Organization slug: a CI token.")
-    project: str | None = Field(
+    name: Text = Field(max_length=500)
+    description: Text = Field("", max_length=1000)
+    org: Slug | None = Field(None, description="Organization slug: a CI token.")
+    project: Text | None = Field(
         None, max_length=101, description="ORG/PROJECT: a project deployment token."
     )
-    permissions: list[str] | None = Field(None, max_length=50)
-    role: str | None = Field(None, max_length=20)
+    permissions: list[Text] | None = Field(None, max_length=50)
+    role: Text | None = Field(None, max_length=20)
     expires_in_days: int | None = Field(None, ge=1, le=3650)
 
 
@@ -124,8 +127,8 @@ class ProjectOut(Schema):
 
 
 class DeploymentIn(Schema):
-    ref: str = Field(max_length=500, description="The commit, tag or branch deployed.")
-    environment: str = Field("production", max_length=100)
+    ref: Text = Field(max_length=500, description="The commit, tag or branch deployed.")
+    environment: Text = Field("production", max_length=100)
 
 
 class DeploymentOut(Schema):
@@ -185,9 +188,9 @@ class AuditPageOut(Schema):
 
 
 class AuditFilters(Schema):
-    actor: str = Field("", max_length=200)
-    action: str = Field("", max_length=50)
-    token: str = Field("", max_length=200)
+    actor: Text = Field("", max_length=200)
+    action: Text = Field("", max_length=50)
+    token: Text = Field("", max_length=200)
     since: datetime | None = None
     until: datetime | None = None
     before: int | None = Field(None, ge=1, le=2**62)
