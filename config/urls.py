@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.guides import guide
 from tokens.api import api
 from tokens.views import dashboard
 
@@ -10,5 +11,7 @@ urlpatterns = [
     path("", include("tokens.urls")),
     path("orgs/<slug:org>/", include("orgs.urls")),
     path("api/v1/", api.urls),
+    path("docs/", guide, name="guide-index"),
+    path("docs/<slug:slug>/", guide, name="guide"),
     path("admin/", admin.site.urls),
 ]

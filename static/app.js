@@ -48,6 +48,23 @@
     if (copier) copyFrom(copier);
   });
 
+  // CI token dialog: choosing the Custom role opens the permission list it needs.
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (!select.matches || !select.matches("select[name=role]") || !select.form) return;
+    var details = select.form.querySelector("details.custom-permissions");
+    if (details && select.value === "custom") details.open = true;
+  });
+
+  // A refused role change (e.g. the last owner) must not leave the select showing the role
+  // that was refused: reset it to the saved one (the server-rendered `selected`).
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (form.matches && form.matches("form.inline-role") && event.detail.xhr.status >= 400) {
+      form.reset();
+    }
+  });
+
   function copyFrom(button) {
     var field = document.getElementById(button.dataset.copyTarget);
     if (!field) return;

@@ -1,0 +1,47 @@
+"""The user guides in docs/, served inside the app so every page can link to its guide."""
+
+import re
+from functools import lru_cache
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from markdown_it import MarkdownIt
+
+# slug → file in docs/; only these are served (no path from the URL touches the disk).
+GUIDES = {
+    "index": "README.md",
+    "personal-tokens": "personal-tokens.md",
+    "ci-tokens": "ci-tokens.md",
+    "deployment-tokens": "deployment-tokens.md",
+    "api": "api.md",
+    "security": "security.md",
+}
+_FILE_TO_SLUG = {filename: slug for slug, filename in GUIDES.items()}
+_MD_LINK = re.compile(r'href="([a-z-]+\.md)(#[^"]*)?"')
+
+
+@lru_cache(maxsize=len(GUIDES))
+def _render(slug: str) -> tuple[str, str]:
+    """(title, HTML) of a guide. Raw HTML in the Markdown is escaped, not passed through."""
+    text = (settings.BASE_DIR / "docs" / GUIDES[slug]).read_text()
+    html = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+    html = _MD_LINK.sub(_link_to_guide, html)
+    title = text.splitlines()[0].lstrip("# ").strip()
+    return title, html
+
+
+def _link_to_guide(match: re.Match) -> str:
+    slug = _FILE_TO_SLUG.get(match[1])
+    if slug is None:
+        return match[0]
+    return f'href="{reverse("guide", args=[slug])}{match[2] or ""}"'
+
+
+def guide(request: HttpRequest, slug: str = "index") -> HttpResponse:
+    if slug not in GUIDES:
+        raise Http404
+    title, html = _render(slug)
+    return render(request, "guide.html", {"title": title, "body": mark_safe(html)})  # noqa: S308

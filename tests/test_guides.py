@@ -1,0 +1,38 @@
+import pytest
+from django.urls import reverse
+
+from accounts.guides import GUIDES
+
+
+@pytest.mark.parametrize("slug", list(GUIDES))
+def test_every_guide_renders(client, db, slug):
+    response = client.get(reverse("guide", args=[slug]))
+    assert response.status_code == 200
+    assert "<h1>" in response.content.decode()
+
+
+def test_links_between_guides_point_at_the_app(client, db):
+    body = client.get(reverse("guide-index")).content.decode()
+    assert f'href="{reverse("guide", args=["personal-tokens"])}"' in body
+    assert '.md"' not in body
+
+
+def test_the_migration_guide_has_the_steps(client, db):
+    body = client.get(reverse("guide", args=["ci-tokens"])).content.decode()
+    for step in (
+        "TOKENDESK_TOKEN",
+        "Keep the old secret",
+        "Verify",
+        "revoke the legacy credential",
+    ):
+        assert step in body
+
+
+def test_unknown_guides_are_404(client, db):
+    assert client.get("/docs/../settings/").status_code == 404
+    assert client.get(reverse("guide", args=["nope"])).status_code == 404
+
+
+def test_pages_link_to_their_guide(signed_in):
+    body = signed_in.get(reverse("tokens:personal")).content.decode()
+    assert reverse("guide", args=["personal-tokens"]) in body
