@@ -4,6 +4,7 @@ swaps; without JavaScript it answers the whole page with that dialog open, or a 
 from collections.abc import Callable
 
 from django.contrib import messages
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django_htmx.http import trigger_client_event
@@ -40,3 +41,11 @@ def refuse(request: HttpRequest, text: str, *, redirect_to: str, status: int = 4
     if request.htmx:
         return render(request, "base.html#messages", {"oob": True}, status=status)
     return redirect(redirect_to)
+
+
+PAGE_SIZE = 50
+
+
+def page_of(request: HttpRequest, queryset, *, per_page: int = PAGE_SIZE) -> Page:
+    """One page of a list (`?page=N`): a COUNT and a LIMIT query, whatever the list's size."""
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))

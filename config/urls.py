@@ -1,9 +1,12 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
+from accounts.converters import IdConverter
 from accounts.guides import guide
 from tokens.api import api
 from tokens.views import dashboard
+
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("", dashboard, name="dashboard"),

@@ -2,6 +2,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from django import forms
 
+from accounts.converters import MAX_ID
 from accounts.models import User
 from orgs.audit import ACTIONS
 from orgs.models import Membership
@@ -68,7 +69,9 @@ class AuditFilterForm(forms.Form):
     until = forms.DateField(
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    before = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

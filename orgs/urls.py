@@ -10,8 +10,8 @@ urlpatterns = [
     path("projects/<slug:project>/delete/", views.project_delete, name="project-delete"),
     path("settings/members/", views.members, name="members"),
     path("settings/members/add/", views.member_add, name="member-add"),
-    path("settings/members/<int:membership_id>/role/", views.member_role, name="member-role"),
-    path("settings/members/<int:membership_id>/remove/", views.member_remove, name="member-remove"),
+    path("settings/members/<id:membership_id>/role/", views.member_role, name="member-role"),
+    path("settings/members/<id:membership_id>/remove/", views.member_remove, name="member-remove"),
     path("settings/token-policy/", views.token_policy, name="token-policy"),
     path("audit/", views.audit_log, name="audit"),
 ]

@@ -11,7 +11,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from accounts.ui import finish, refuse, render_dialog
+from accounts.ui import finish, page_of, refuse, render_dialog
 from orgs import access
 from orgs.audit import Actor
 from orgs.models import Membership, Project
@@ -37,10 +37,12 @@ CI_CHANGED = "ciTokensChanged"
 DEPLOYMENT_CHANGED = "deploymentTokensChanged"
 
 
-def _listed(tokens, request: HttpRequest):
+def _listed(tokens, request: HttpRequest) -> dict:
+    """The page of the token table: active, or revoked with `?show=revoked`."""
     show_revoked = request.GET.get("show") == "revoked"
     tokens = tokens.select_related("created_by", "revoked_by")
-    return (tokens.revoked() if show_revoked else tokens.unrevoked()), show_revoked
+    page = page_of(request, tokens.revoked() if show_revoked else tokens.unrevoked())
+    return {"tokens": page.object_list, "page": page, "show_revoked": show_revoked}
 
 
 # CI tokens ------------------------------------------------------------------------------
@@ -55,14 +57,10 @@ def _ci_token_or_404(membership: Membership, token_id: int) -> Token:
 
 def _ci_context(request: HttpRequest, membership: Membership) -> dict:
     organization = membership.organization
-    tokens, show_revoked = _listed(
-        Token.objects.filter(kind=Token.Kind.CI, organization=organization), request
-    )
     return {
+        **_listed(Token.objects.filter(kind=Token.Kind.CI, organization=organization), request),
         "organization": organization,
         "membership": membership,
-        "tokens": tokens,
-        "show_revoked": show_revoked,
         "salt_configured": salt_is_configured(),
         "role_labels": perms.ROLE_LABELS,
         "is_admin": True,
@@ -174,13 +172,11 @@ def _project_access_or_404(request: HttpRequest, org: str, project_slug: str):
 
 
 def _deployment_context(request: HttpRequest, membership: Membership, project: Project) -> dict:
-    tokens, show_revoked = _listed(Token.objects.filter(project=project), request)
     return {
+        **_listed(Token.objects.filter(project=project), request),
         "organization": membership.organization,
         "membership": membership,
         "project": project,
-        "tokens": tokens,
-        "show_revoked": show_revoked,
         "salt_configured": salt_is_configured(),
         "limit_days": membership.organization.max_token_lifetime_days,
         "is_admin": access.is_admin(membership),

@@ -8,7 +8,7 @@ urlpatterns = [
     path("settings/tokens/new/", views.personal_token_create, name="personal-create"),
     path("settings/tokens/activity/", views.personal_activity, name="personal-activity"),
     path(
-        "settings/tokens/<int:token_id>/revoke/",
+        "settings/tokens/<id:token_id>/revoke/",
         views.personal_token_revoke,
         name="personal-revoke",
     ),
@@ -20,12 +20,12 @@ urlpatterns = [
     path("orgs/<slug:org>/settings/tokens/", org_views.ci_tokens, name="ci"),
     path("orgs/<slug:org>/settings/tokens/new/", org_views.ci_token_create, name="ci-create"),
     path(
-        "orgs/<slug:org>/settings/tokens/<int:token_id>/reset/",
+        "orgs/<slug:org>/settings/tokens/<id:token_id>/reset/",
         org_views.ci_token_reset,
         name="ci-reset",
     ),
     path(
-        "orgs/<slug:org>/settings/tokens/<int:token_id>/delete/",
+        "orgs/<slug:org>/settings/tokens/<id:token_id>/delete/",
         org_views.ci_token_delete,
         name="ci-delete",
     ),
@@ -36,7 +36,7 @@ urlpatterns = [
         name="deploy-auth-policy",
     ),
     path(
-        "orgs/<slug:org>/settings/deploy-auth/legacy/<int:token_id>/revoke/",
+        "orgs/<slug:org>/settings/deploy-auth/legacy/<id:token_id>/revoke/",
         org_views.legacy_token_revoke,
         name="legacy-revoke",
     ),
@@ -51,7 +51,7 @@ urlpatterns = [
         name="deployment-generate",
     ),
     path(
-        "orgs/<slug:org>/projects/<slug:project>/settings/deployment-tokens/<int:token_id>/delete/",
+        "orgs/<slug:org>/projects/<slug:project>/settings/deployment-tokens/<id:token_id>/delete/",
         org_views.deployment_token_delete,
         name="deployment-delete",
     ),

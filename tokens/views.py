@@ -11,7 +11,8 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import trigger_client_event
 
-from accounts.ui import finish, render_dialog
+from accounts.converters import parse_id
+from accounts.ui import finish, page_of, render_dialog
 from orgs import access, audit
 from orgs.audit import Actor
 from orgs.models import AuditEvent, Membership
@@ -39,8 +40,10 @@ def _page_context(request: HttpRequest, **extra) -> dict:
     show_revoked = request.GET.get("show") == "revoked"
     tokens = Token.objects.personal_for(request.user).select_related("revoked_by")
     tokens = tokens.revoked() if show_revoked else tokens.unrevoked()
+    page = page_of(request, tokens)
     return {
-        "tokens": tokens,
+        "tokens": page.object_list,
+        "page": page,
         "show_revoked": show_revoked,
         "salt_configured": salt_is_configured(),
         **extra,
@@ -149,11 +152,7 @@ def personal_activity(request: HttpRequest) -> HttpResponse:
         Q(target_type="token", target_id__in=token_ids)
         | Q(action="token.revoke_all", actor_user=request.user)
     )
-    page, older = audit.page_of(events, before=_positive_int(request.GET.get("before")))
+    page, older = audit.page_of(events, before=parse_id(request.GET.get("before")))
     older_url = f"{request.path}?before={older}" if older else None
     context = {"events": page, "older_url": older_url, "action_labels": audit.ACTIONS}
     return render(request, "tokens/activity.html", context)
-
-
-def _positive_int(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and int(raw) > 0 else None

@@ -26,3 +26,11 @@ def timestamp(value: datetime | None, empty: str = "—") -> str:
 @register.filter
 def get_item(mapping: dict, key: str):
     return mapping.get(key, "")
+
+
+@register.simple_tag(takes_context=True)
+def page_link(context, number: int) -> str:
+    """This page's URL and query, at page `number`."""
+    query = context["request"].GET.copy()
+    query["page"] = number
+    return f"{context['request'].path}?{query.urlencode()}"

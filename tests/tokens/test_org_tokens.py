@@ -229,10 +229,10 @@ def test_ci_list_queries_do_not_grow_with_tokens(
               digest=f"{n:064x}", preview=f"tdk_ci_{n}", created_by=owner)
         for n in range(count)
     )  # fmt: skip
-    # session, user, membership+org, navigation, tokens
-    with django_assert_num_queries(5):
+    # session, user, membership+org, navigation, count, one page of tokens
+    with django_assert_num_queries(6):
         response = owner_client.get(reverse("tokens:ci", args=["acme"]))
-    assert response.content.decode().count('class="status-active"') == count
+    assert response.content.decode().count('class="status-active"') == min(count, 50)
 
 
 @pytest.mark.parametrize("count", [3, 300])
@@ -248,7 +248,24 @@ def test_deployment_list_queries_do_not_grow_with_tokens(
               permissions=["projects:read"], digest=f"{n:064x}", preview=f"tdk_dep_{n}")
         for n in range(count)
     )  # fmt: skip
-    # session, user, membership+org, project, maintainer check, navigation, tokens
-    with django_assert_num_queries(7):
+    # session, user, membership+org, project, maintainer check, navigation, count, page
+    with django_assert_num_queries(8):
         response = client.get(reverse("tokens:deployment", args=["acme", "web"]))
-    assert response.content.decode().count('class="status-active"') == count
+    assert response.content.decode().count('class="status-active"') == min(count, 50)
+
+
+def test_the_ci_list_pages_through_every_token(owner_client, org, owner):
+    Token.objects.bulk_create(
+        Token(kind="ci", organization=org, name=f"t{n:03}", role="ci",
+              permissions=["projects:read"], digest=f"{n:064x}", preview=f"tdk_ci_{n}",
+              created_by=owner)
+        for n in range(120)
+    )  # fmt: skip
+    url = reverse("tokens:ci", args=["acme"])
+    seen = set()
+    for number in (1, 2, 3):
+        body = owner_client.get(url, {"page": number}).content.decode()
+        seen |= set(re.findall(r'id="token-(\d+)"', body))
+    assert len(seen) == 120
+    last = owner_client.get(url, {"page": 3}).content.decode()
+    assert "Page 3 of 3 · 120 tokens" in last and 'rel="prev"' in last and 'rel="next"' not in last

@@ -195,6 +195,6 @@ def test_the_list_costs_the_same_queries_whatever_the_number_of_tokens(
 ):
     for number in range(count):
         make_personal_token(user, name=f"token {number}")
-    # session, user, navigation memberships, tokens (with revoked_by joined)
-    with django_assert_num_queries(4):
+    # session, user, navigation memberships, count, one page of tokens (revoked_by joined)
+    with django_assert_num_queries(5):
         assert signed_in.get(LIST).status_code == 200

@@ -9,6 +9,7 @@ from django.views.decorators.debug import sensitive_variables
 from ninja import Field, Query, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from accounts.converters import parse_id
 from orgs import audit
 from orgs.audit import Actor, client_ip
 from orgs.models import AuditEvent, Deployment, Organization, Project
@@ -32,6 +33,7 @@ from tokens.api.schemas import (
     Slug,
     Text,
     TokenCreateIn,
+    TokenId,
     TokenOut,
     WhoAmIOut,
 )
@@ -251,8 +253,11 @@ def create_token(request: HttpRequest, payload: TokenCreateIn, response: HttpRes
 
 def _manageable_or_404(request: HttpRequest, id_or_prefix: Text) -> Token:
     tokens = authorization.manageable_tokens(request.auth).unrevoked()
-    if id_or_prefix.isdigit():
-        return get_object_or_404(tokens, pk=int(id_or_prefix))
+    if id_or_prefix.isascii() and id_or_prefix.isdecimal():
+        token_id = parse_id(id_or_prefix)
+        if token_id is None:
+            raise not_found()
+        return get_object_or_404(tokens, pk=token_id)
     prefix = id_or_prefix.strip()
     parts = prefix.split("_", 2)
     if len(parts) < 3 or len(parts[2]) < MIN_PREVIEW_SECRET:
@@ -275,7 +280,7 @@ def _manageable_or_404(request: HttpRequest, id_or_prefix: Text) -> Token:
 )
 @requires("tokens:write")
 @sensitive_variables("issued")
-def regenerate_token(request: HttpRequest, token_id: int, response: HttpResponse):
+def regenerate_token(request: HttpRequest, token_id: TokenId, response: HttpResponse):
     """A new secret for the same token; the old one stops working at once."""
     target = _manageable_or_404(request, str(token_id))
     remaining = None

@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 from ninja import Field, Schema
 from pydantic import StringConstraints
 
+from accounts.converters import MAX_ID
 from orgs.models import AuditEvent, Deployment, Project
 from tokens.models import Token
 from tokens.services import IssuedToken
@@ -19,6 +20,7 @@ KindName = Literal["personal", "ci", "deployment", "server"]
 # Input text is compared with or stored in the database, and PostgreSQL refuses NUL.
 Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[-A-Za-z0-9_]{1,50}$")]
+TokenId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class ErrorOut(Schema):
@@ -193,7 +195,7 @@ class AuditFilters(Schema):
     token: Text = Field("", max_length=200)
     since: datetime | None = None
     until: datetime | None = None
-    before: int | None = Field(None, ge=1, le=2**62)
+    before: int | None = Field(None, ge=1, le=MAX_ID)
     limit: int = Field(50, ge=1, le=100)
 
 
