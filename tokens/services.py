@@ -15,6 +15,7 @@ from orgs import audit
 from orgs.audit import Actor
 from tokens import format as token_format
 from tokens import notifications
+from tokens.lookup import token_by_digest
 from tokens.models import Token
 
 if TYPE_CHECKING:
@@ -193,11 +194,7 @@ def token_verify(plaintext: str, *, ip: str | None = None) -> Token:
     salt = hash_salt()
     digest = token_format.digest(plaintext, salt)
     candidates = [digest, *(token_format.digest(plaintext, old) for old in previous_salts())]
-    tokens = Token.objects.select_related("user", "organization", "project")
-    if len(candidates) == 1:
-        token = tokens.filter(digest=digest).first()
-    else:
-        token = tokens.filter(digest__in=candidates).first()
+    token = token_by_digest(candidates)
     if token is None or token.kind != parsed.kind:
         raise InvalidToken("unknown")
     if token.is_revoked:

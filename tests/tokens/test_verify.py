@@ -129,3 +129,30 @@ class TestLastUsed:
         now = timezone.now()
         assert token_touch(first, ip="192.0.2.1", now=now) is True
         assert token_touch(second, ip="192.0.2.2", now=now) is False
+
+
+def test_a_deployment_token_arrives_with_its_project_and_organization(
+    db, django_assert_num_queries
+):
+    from tests.factories import make_deployment_token, make_org, make_project, make_user
+
+    owner = make_user("o@x.test")
+    org = make_org("acme")
+    issued = make_deployment_token(make_project(org, "web"), owner)
+    token_verify(issued.plaintext)
+    with django_assert_num_queries(1):
+        token = token_verify(issued.plaintext)
+        assert str(token.project) == "acme/web"
+        assert token.organization.slug == "acme"
+        assert token.created_by_id == owner.pk
+
+
+def test_the_compiled_lookup_converts_values_like_the_orm(user):
+    from tokens.models import Token
+
+    issued = make_personal_token(user, expires_in_days=5)
+    verified = token_verify(issued.plaintext)
+    loaded = Token.objects.get(pk=issued.token.pk)
+    for field in Token._meta.concrete_fields:
+        assert getattr(verified, field.attname) == getattr(loaded, field.attname), field.name
+    assert verified.user.email == user.email and verified.user.is_active
