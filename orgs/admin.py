@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from orgs.models import Membership, Organization, Project
+from orgs.models import AuditEvent, Membership, Organization, Project
 
 
 class MembershipInline(admin.TabularInline):
@@ -22,3 +22,23 @@ class ProjectAdmin(admin.ModelAdmin):
     list_select_related = ["organization"]
     search_fields = ["slug", "name", "organization__slug"]
     filter_horizontal = ["maintainers"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit log is append-only."""
+
+    list_display = ["created_at", "organization", "actor_label", "action", "target_label", "ip"]
+    list_filter = ["action"]
+    list_select_related = ["organization"]
+    search_fields = ["actor_label", "target_label", "action"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
