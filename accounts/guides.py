@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.text import slugify
 from markdown_it import MarkdownIt
 
 # slug → file in docs/; only these are served (no path from the URL touches the disk).
@@ -27,10 +28,27 @@ _MD_LINK = re.compile(r'href="([a-z-]+\.md)(#[^"]*)?"')
 def _render(slug: str) -> tuple[str, str]:
     """(title, HTML) of a guide. Raw HTML in the Markdown is escaped, not passed through."""
     text = (settings.BASE_DIR / "docs" / GUIDES[slug]).read_text()
-    html = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+    markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+    markdown.core.ruler.push("heading_anchors", _add_heading_anchors)
+    html = markdown.render(text)
     html = _MD_LINK.sub(_link_to_guide, html)
     title = text.splitlines()[0].lstrip("# ").strip()
     return title, html
+
+
+def _add_heading_anchors(state) -> None:
+    """Give each heading an id from its text, so pages can link to a section."""
+    used: set[str] = set()
+    for index, token in enumerate(state.tokens):
+        if token.type != "heading_open":
+            continue
+        anchor = base = slugify(state.tokens[index + 1].content) or "section"
+        number = 1
+        while anchor in used:
+            number += 1
+            anchor = f"{base}-{number}"
+        used.add(anchor)
+        token.attrSet("id", anchor)
 
 
 def _link_to_guide(match: re.Match) -> str:

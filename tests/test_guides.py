@@ -8,7 +8,7 @@ from accounts.guides import GUIDES
 def test_every_guide_renders(client, db, slug):
     response = client.get(reverse("guide", args=[slug]))
     assert response.status_code == 200
-    assert "<h1>" in response.content.decode()
+    assert "<h1 id=" in response.content.decode()
 
 
 def test_links_between_guides_point_at_the_app(client, db):
@@ -36,3 +36,8 @@ def test_unknown_guides_are_404(client, db):
 def test_pages_link_to_their_guide(signed_in):
     body = signed_in.get(reverse("tokens:personal")).content.decode()
     assert reverse("guide", args=["personal-tokens"]) in body
+
+
+def test_headings_have_anchors(client, db):
+    body = client.get(reverse("guide", args=["ci-tokens"])).content.decode()
+    assert '<h2 id="migrating-deployments-to-ci-tokens">' in body
