@@ -84,6 +84,7 @@ def _reach_project(token: Token, organization: Organization, project_slug: str) 
     project = Project.objects.filter(organization=organization, slug=project_slug).first()
     if project is None:
         raise not_found()
+    project.organization = organization  # already loaded: naming the project needs it
     return project
 
 

@@ -25,7 +25,8 @@ class BearerTokenAuth(HttpBearer):
     # Overrides HttpBearer.__call__, which logs the whole Authorization header (a token)
     # when the scheme is unexpected in DEBUG.
     def __call__(self, request: HttpRequest) -> Token:
-        scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+        # META, not request.headers: that builds a dict of every header on each request.
+        scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
         if scheme.lower() != "bearer" or not credentials.strip():
             raise InvalidTokenError("Send a token in the Authorization header: Bearer <token>.")
         return self.authenticate(request, credentials.strip())
