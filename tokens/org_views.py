@@ -11,7 +11,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from accounts.ui import finish, page_of, refuse, render_dialog
+from accounts.ui import finish, refuse, render_dialog
 from orgs import access
 from orgs.audit import Actor
 from orgs.models import Membership, Project
@@ -30,19 +30,12 @@ from tokens.services import (
     token_regenerate,
     token_revoke,
 )
+from tokens.views import token_listing
 
 CI_PAGE = "tokens/ci.html"
 DEPLOYMENT_PAGE = "tokens/deployment.html"
 CI_CHANGED = "ciTokensChanged"
 DEPLOYMENT_CHANGED = "deploymentTokensChanged"
-
-
-def _listed(tokens, request: HttpRequest) -> dict:
-    """The page of the token table: active, or revoked with `?show=revoked`."""
-    show_revoked = request.GET.get("show") == "revoked"
-    tokens = tokens.select_related("created_by", "revoked_by")
-    page = page_of(request, tokens.revoked() if show_revoked else tokens.unrevoked())
-    return {"tokens": page.object_list, "page": page, "show_revoked": show_revoked}
 
 
 # CI tokens ------------------------------------------------------------------------------
@@ -58,7 +51,9 @@ def _ci_token_or_404(membership: Membership, token_id: int) -> Token:
 def _ci_context(request: HttpRequest, membership: Membership) -> dict:
     organization = membership.organization
     return {
-        **_listed(Token.objects.filter(kind=Token.Kind.CI, organization=organization), request),
+        **token_listing(
+            Token.objects.filter(kind=Token.Kind.CI, organization=organization), request
+        ),
         "organization": organization,
         "membership": membership,
         "salt_configured": salt_is_configured(),
@@ -173,7 +168,7 @@ def _project_access_or_404(request: HttpRequest, org: str, project_slug: str):
 
 def _deployment_context(request: HttpRequest, membership: Membership, project: Project) -> dict:
     return {
-        **_listed(Token.objects.filter(project=project), request),
+        **token_listing(Token.objects.filter(project=project), request),
         "organization": membership.organization,
         "membership": membership,
         "project": project,
@@ -291,12 +286,7 @@ def deploy_auth_policy(request: HttpRequest, org: str) -> HttpResponse:
         if allowed
         else "Deployments with personal tokens are now refused."
     )
-    return finish(
-        request,
-        text,
-        redirect_to=reverse("tokens:deploy-auth", args=[org]),
-        event=DEPLOY_AUTH_CHANGED,
-    )
+    return _deploy_auth_done(request, org, text)
 
 
 @never_cache
@@ -321,9 +311,4 @@ def legacy_token_revoke(request: HttpRequest, org: str, token_id: int) -> HttpRe
         token=token, actor=Actor.from_request(request), reason="legacy credential retired"
     )
     text = f"“{token.name}” revoked." if revoked else f"“{token.name}” was already revoked."
-    return finish(
-        request,
-        text,
-        redirect_to=reverse("tokens:deploy-auth", args=[org]),
-        event=DEPLOY_AUTH_CHANGED,
-    )
+    return _deploy_auth_done(request, org, text)

@@ -36,17 +36,18 @@ def _get_personal_token(request: HttpRequest, token_id: int) -> Token:
     return get_object_or_404(Token.objects.personal_for(request.user), pk=token_id)
 
 
-def _page_context(request: HttpRequest, **extra) -> dict:
+def token_listing(tokens, request: HttpRequest) -> dict:
+    """The page of a token table: active, or revoked with `?show=revoked`."""
     show_revoked = request.GET.get("show") == "revoked"
-    tokens = Token.objects.personal_for(request.user).select_related("revoked_by")
-    tokens = tokens.revoked() if show_revoked else tokens.unrevoked()
-    page = page_of(request, tokens)
+    tokens = tokens.select_related("created_by", "revoked_by")
+    page = page_of(request, tokens.revoked() if show_revoked else tokens.unrevoked())
+    return {"tokens": page.object_list, "page": page, "show_revoked": show_revoked}
+
+
+def _page_context(request: HttpRequest) -> dict:
     return {
-        "tokens": page.object_list,
-        "page": page,
-        "show_revoked": show_revoked,
+        **token_listing(Token.objects.personal_for(request.user), request),
         "salt_configured": salt_is_configured(),
-        **extra,
     }
 
 
