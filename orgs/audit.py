@@ -6,10 +6,10 @@ from typing import Any
 from django.db import models
 from django.http import HttpRequest
 
+from accounts.ui import PAGE_SIZE
 from orgs.models import AuditEvent, Organization
 
 USER_AGENT_MAX = 300
-PAGE_SIZE = 50
 
 ACTIONS = {
     "token.create": "Token created",

@@ -14,7 +14,17 @@ EXPIRY_CHOICES = [
 PERMISSION_CHOICES = [(name, f"{name} — {label}") for name, label in perms.PERMISSIONS.items()]
 
 
-class PersonalTokenForm(forms.Form):
+class _LabelledTokenForm(forms.Form):
+    """The token label is cleaned by the same rule as the service applies."""
+
+    def clean_name(self) -> str:
+        try:
+            return clean_name(self.cleaned_data["name"])
+        except TokenRuleError as error:
+            raise forms.ValidationError(error.message) from None
+
+
+class PersonalTokenForm(_LabelledTokenForm):
     name = forms.CharField(
         label="Label",
         max_length=NAME_MAX_LENGTH,
@@ -37,12 +47,6 @@ class PersonalTokenForm(forms.Form):
         error_messages={"required": "Choose at least one permission."},
     )
 
-    def clean_name(self) -> str:
-        try:
-            return clean_name(self.cleaned_data["name"])
-        except TokenRuleError as error:
-            raise forms.ValidationError(error.message) from None
-
     def clean_permissions(self) -> frozenset[str]:
         return perms.normalize(self.cleaned_data["permissions"])
 
@@ -54,7 +58,7 @@ def _expiry_choices(limit_days: int | None) -> list[tuple[str, str]]:
     return [*allowed, (str(limit_days), f"{limit_days} days (the organization's maximum)")]
 
 
-class CITokenForm(forms.Form):
+class CITokenForm(_LabelledTokenForm):
     name = forms.CharField(
         label="Label",
         max_length=NAME_MAX_LENGTH,
@@ -90,12 +94,6 @@ class CITokenForm(forms.Form):
         if limit_days is not None:
             self.fields["expires_in_days"].required = True
             self.fields["expires_in_days"].initial = choices[-1][0]
-
-    def clean_name(self) -> str:
-        try:
-            return clean_name(self.cleaned_data["name"])
-        except TokenRuleError as error:
-            raise forms.ValidationError(error.message) from None
 
     def clean(self) -> dict:
         cleaned = super().clean()
