@@ -16,10 +16,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# DEBUG=1: development settings (.env with fresh secrets, plain HTTP); production leaves it unset.
 run: install
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 $(BIN)/python manage.py seed_demo
+	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Browser tests drive Debian's chromium; install it when missing (needs root, as in CI).
 chromium:
@@ -36,7 +37,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 test: install chromium lint
-	$(BIN)/python manage.py makemigrations --check --dry-run
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
 # Tokendesk against DRF TokenAuthentication, knox and drf-api-key (bench/README.md).

@@ -1,6 +1,7 @@
 """Reading settings from the environment, healthchecks-style: small helpers that fail with
 a sentence a person can act on."""
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -64,3 +65,18 @@ def load_dotenv(path: Path, *, create: bool) -> None:
             continue
         key, value = line.split("=", 1)
         os.environ.setdefault(key.strip(), value.strip())
+
+
+def env_networks(name: str) -> list[str]:
+    """Comma-separated IP addresses or CIDRs (`10.0.0.0/8, ::1`), checked here so a typo
+    stops the start instead of silently trusting nothing (or too much)."""
+    networks = env_list(name, [])
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list IP addresses or CIDRs like 10.0.0.0/8, separated by "
+                f"commas; {network!r} is neither."
+            ) from None
+    return networks

@@ -5,13 +5,16 @@ import tempfile
 from pathlib import Path
 
 import dj_database_url
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str, load_dotenv
+from config.env import env_bool, env_int, env_list, env_networks, env_str, load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DEBUG = env_bool("DEBUG", default=True)
+# Off unless asked for (`make run` and the tests set DEBUG=1): a forgotten variable must never
+# serve tracebacks.
+DEBUG = env_bool("DEBUG", default=False)
 if DEBUG:
     load_dotenv(BASE_DIR / ".env", create=env_bool("TOKENDESK_CREATE_DOTENV", default=True))
 
@@ -45,6 +48,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials.apps.SimpleAppConfig",
     "ninja",
+    "csp",
+    "ops",
     "accounts",
     "orgs",
     "tokens",
@@ -52,6 +57,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "ops.middleware.PermissionsPolicy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -156,7 +163,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The database by default (a table created by `migrate`), so every app process shares one
+# cache (the leak-report rate limit); Redis through CACHE_URL when there is one.
+CACHES = {"default": {"BACKEND": "ops.cache.DatabaseCache", "LOCATION": "tokendesk_cache"}}
 if env_str("CACHE_URL"):
     CACHES = {
         "default": {
@@ -177,12 +186,47 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
+
+# Proxies whose X-Forwarded-For is believed (addresses or CIDRs, comma-separated): the client
+# address is the rightmost hop that is not one of them (ops/client_address.py,
+# docs/security.md). Empty: REMOTE_ADDR is the client, whatever the headers say.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
+# Which request header tells that the proxy in front received HTTPS, e.g. X-Forwarded-Proto.
+# Only set it when a proxy always sets (or strips) that header: a client could send it too.
+if _proxy_ssl_header := env_str("SECURE_PROXY_SSL_HEADER").strip():
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + _proxy_ssl_header.upper().replace("-", "_").removeprefix("HTTP_"),
+        "https",
+    )
+
+# No inline script or style anywhere (htmx's indicator styles and eval are switched off in
+# base.html's htmx-config); data: images are the CSS icons of Pico and Swagger UI.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF],
+        "img-src": [csp.SELF, "data:"],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.NONE],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    }
+}
+# Browser features no page uses are off; the clipboard is written by "Copy to clipboard".
+PERMISSIONS_POLICY = {
+    "camera": [],
+    "microphone": [],
+    "geolocation": [],
+    "payment": [],
+    "usb": [],
+    "clipboard-write": ["self"],
+}
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,7 @@ from django.db import models
 from django.http import HttpRequest
 
 from accounts.ui import PAGE_SIZE
+from ops.client_address import client_ip  # also imported from here by tokens.api
 from orgs.models import AuditEvent, Organization
 
 USER_AGENT_MAX = 300
@@ -61,12 +62,6 @@ class Actor:
         if self.user is not None:
             return self.user.email
         return "system"
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: trusting X-Forwarded-For needs a known proxy in front, which is a
-    # deployment decision (have the proxy set REMOTE_ADDR, e.g. gunicorn --forwarded-allow-ips).
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def record(

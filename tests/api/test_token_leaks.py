@@ -11,7 +11,7 @@ URL = "/api/v1/token-leaks"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limit():
+def _fresh_rate_limit(db):
     cache.clear()
 
 
