@@ -64,10 +64,33 @@ def _new_context(browser: Browser, live_server, **options) -> BrowserContext:
     return context
 
 
+# Every document reports what the Content-Security-Policy blocked, before any of its own
+# scripts run (also in frames): the event carries the directive and what was refused.
+_REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.reportCspViolation(
+    `${event.effectiveDirective} blocked ${event.blockedURI || "inline"} ` +
+      `at ${event.sourceFile || event.documentURI}:${event.lineNumber} ` +
+      `(${(event.sample || "").slice(0, 80)})`
+  );
+});
+"""
+
+
 def _page_watching_errors(context: BrowserContext) -> Page:
     page = context.new_page()
     page.js_errors = []
+    page.csp_violations = []
     page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+    context.expose_function("reportCspViolation", lambda text: page.csp_violations.append(text))
+    context.add_init_script(_REPORT_CSP_VIOLATIONS)
+    # Chromium also logs each refusal; catches what an event listener could miss.
+    page.on(
+        "console",
+        lambda message: page.csp_violations.append(message.text)
+        if "Content Security Policy" in message.text
+        else None,
+    )
     return page
 
 
@@ -79,6 +102,7 @@ def page(browser, live_server, transactional_db):
     yield page
     context.close()
     assert not page.js_errors, f"uncaught JavaScript errors: {page.js_errors}"
+    assert not page.csp_violations, f"Content-Security-Policy violations: {page.csp_violations}"
 
 
 @pytest.fixture
