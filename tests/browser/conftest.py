@@ -87,9 +87,11 @@ def _page_watching_errors(context: BrowserContext) -> Page:
     # Chromium also logs each refusal; catches what an event listener could miss.
     page.on(
         "console",
-        lambda message: page.csp_violations.append(message.text)
-        if "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            page.csp_violations.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
     )
     return page
 

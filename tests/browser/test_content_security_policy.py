@@ -61,9 +61,7 @@ def test_the_watcher_reports_a_violation(page: Page, demo):
     page.evaluate("document.body.setAttribute('style', 'outline: 1px solid red')")
     page.wait_for_function("getComputedStyle(document.body).outlineStyle !== 'solid'")
     page.wait_for_timeout(200)
-    assert any("style-src" in violation for violation in page.csp_violations), (
-        page.csp_violations
-    )
+    assert any("style-src" in violation for violation in page.csp_violations), page.csp_violations
     page.csp_violations.clear()
 
 
