@@ -1,0 +1,57 @@
+"""Every response carries the Content-Security-Policy and the Permissions-Policy: pages,
+fragments, API answers, errors and static files alike."""
+
+import re
+
+import pytest
+from django.conf import settings
+
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), clipboard-write=(self)"
+)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/accounts/login/", "/api/v1/docs", "/api/v1/openapi.json", "/api/v1/whoami", "/no-page/"],
+)
+def test_every_answer_carries_both_policies(client, db, url):
+    response = client.get(url)
+    assert response.status_code in {200, 401, 404}
+    assert response["Permissions-Policy"] == PERMISSIONS_POLICY
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+
+
+def test_signed_in_pages_and_static_files_carry_them_too(signed_in):
+    for url in ("/", "/settings/tokens/", "/static/app.js"):
+        response = signed_in.get(url)
+        assert response.status_code == 200, url
+        assert response["Permissions-Policy"] == PERMISSIONS_POLICY, url
+        assert "script-src 'self'" in response["Content-Security-Policy"], url
+
+
+def test_no_page_needs_a_nonce(signed_in):
+    """No inline script or style is left, so the policy carries no nonce."""
+    response = signed_in.get("/settings/tokens/")
+    assert "nonce-" not in response["Content-Security-Policy"]
+    html = response.content.decode()
+    assert " style=" not in html and "<style" not in html
+    assert "<script>" not in html and " onclick=" not in html and "hx-on" not in html
+
+
+def test_no_template_has_inline_script_style_or_handler():
+    """What the policy would refuse, looked for in every template (also the ones a browser
+    test may not reach): inline <script> and <style>, style attributes, on…= handlers and
+    htmx's hx-on (evaluated with Function(), which needs 'unsafe-eval')."""
+    inline = re.compile(
+        r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle=|\son[a-z]+=|hx-on|javascript:", re.I
+    )
+    found = [
+        f"{path.relative_to(settings.BASE_DIR)}: {match[0]}"
+        for path in (settings.BASE_DIR / "templates").rglob("*.html")
+        for match in inline.finditer(path.read_text())
+    ]
+    assert found == []
