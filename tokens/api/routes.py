@@ -321,7 +321,8 @@ LEAK_REPORT_WINDOW_SECONDS = 600
 
 
 def _allow_leak_report(request: HttpRequest) -> bool:
-    # In Django's cache (Redis via CACHE_URL in production), so every app process counts.
+    # In Django's cache, which every app process shares: a database table by default, Redis
+    # with CACHE_URL. Its incr is atomic (ops/cache.py), so concurrent reports cannot slip by.
     key = f"token-leaks:{client_ip(request)}"
     cache.add(key, 0, LEAK_REPORT_WINDOW_SECONDS)
     try:
