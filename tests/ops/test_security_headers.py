@@ -4,7 +4,13 @@ fragments, API answers, errors and static files alike."""
 import re
 
 import pytest
+from csp.constants import NONCE
+from csp.middleware import CSPMiddleware
 from django.conf import settings
+from django.http import HttpResponse
+from django.test import RequestFactory
+
+from ops.middleware import ContentSecurityPolicy
 
 PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), clipboard-write=(self)"
@@ -55,3 +61,42 @@ def test_no_template_has_inline_script_style_or_handler():
         for match in inline.finditer(path.read_text())
     ]
     assert found == []
+
+
+def _through(middleware_class, view):
+    request = RequestFactory().get("/")
+    middleware = middleware_class(view)
+    middleware.process_request(request)
+    return middleware.process_response(request, view(request))
+
+
+def test_the_policy_built_once_is_django_csps_own():
+    def plain(request):
+        return HttpResponse("ok")
+
+    assert (
+        _through(ContentSecurityPolicy, plain)["Content-Security-Policy"]
+        == _through(CSPMiddleware, plain)["Content-Security-Policy"]
+    )
+
+
+def test_a_view_that_asks_for_a_nonce_gets_it_in_its_policy(settings):
+    """No page needs one today; a policy that allows nonces still gets each response's own."""
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"script-src": ["'self'", NONCE]}}
+
+    def with_nonce(request):
+        return HttpResponse(f"<script nonce='{request.csp_nonce}'></script>")
+
+    response = _through(ContentSecurityPolicy, with_nonce)
+    nonce = response.content.decode().split("'")[1]
+    assert f"'nonce-{nonce}'" in response["Content-Security-Policy"]
+
+
+def test_a_changed_setting_changes_the_policy(settings):
+    def plain(request):
+        return HttpResponse("ok")
+
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    assert _through(ContentSecurityPolicy, plain)["Content-Security-Policy"] == (
+        "default-src 'none'"
+    )
