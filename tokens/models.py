@@ -26,6 +26,14 @@ class TokenQuerySet(models.QuerySet["Token"]):
         now = now or timezone.now()
         return self.unrevoked().filter(expires_at__gt=now, expires_at__lte=now + period)
 
+    def deployment_created_by(self, user, organization, project=None) -> "TokenQuerySet":
+        """Live deployment tokens `user` created in `organization` (or for `project`): what
+        keeps working after they leave it."""
+        tokens = self.active().filter(
+            kind=Token.Kind.DEPLOYMENT, organization=organization, created_by=user
+        )
+        return tokens.filter(project=project) if project is not None else tokens
+
     def personal_for(self, user) -> "TokenQuerySet":
         """A user's own personal tokens: the only tokens the personal page may touch."""
         return self.filter(kind=Token.Kind.PERSONAL, user=user)

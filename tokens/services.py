@@ -365,6 +365,27 @@ def tokens_revoke_for_project(*, project: "Project", actor: Actor) -> int:
     return len(tokens)
 
 
+def tokens_revoke_created_by(
+    *,
+    user: "User",
+    organization: "Organization",
+    project: "Project | None",
+    actor: Actor,
+    reason: str,
+) -> int:
+    """Revoke the live deployment tokens `user` created in `organization` (or for `project`),
+    each audited, when they leave it and the remover asked for it."""
+    with transaction.atomic():
+        tokens = list(
+            Token.objects.deployment_created_by(user, organization, project)
+            .select_for_update(of=("self",))
+            .select_related("project__organization")
+        )
+        return sum(
+            _revoke(token, actor=actor, reason=reason, action="token.revoke") for token in tokens
+        )
+
+
 @dataclass(frozen=True)
 class LeakReport:
     well_formed: int
