@@ -154,6 +154,8 @@ class TestTheMemberRemovalDialog:
         assert response.status_code == (200 if htmx else 302)
         assert not Membership.objects.filter(pk=dev.pk).exists()
         assert not any(live(issued) for issued in devs_tokens)
+        log = client.get(reverse("orgs:audit", args=["acme"])).content.decode()
+        assert "(and 3 deployment tokens they created revoked)" in log
 
     def test_leaving_it_unticked_keeps_them(self, client, owner, dev, devs_tokens):
         client.force_login(owner.user)
