@@ -3,6 +3,7 @@ from django.urls import include, path, register_converter
 
 from accounts.converters import IdConverter
 from accounts.guides import guide
+from config.health import healthz, readyz
 from tokens.api import api
 from tokens.views import dashboard
 
@@ -17,4 +18,6 @@ urlpatterns = [
     path("docs/", guide, name="guide-index"),
     path("docs/<slug:slug>/", guide, name="guide"),
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
 ]

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 
 from accounts.ui import PAGE_SIZE
 from ops.client_address import client_ip  # also imported from here by tokens.api
-from orgs.models import AuditEvent, Organization
+from orgs.models import AuditEvent, Organization, Project
 
 USER_AGENT_MAX = 300
 
@@ -77,6 +77,7 @@ def record(
     return AuditEvent.objects.create(
         action=action,
         organization=organization,
+        project_id=_project_id_of(target),
         actor_user=actor.user,
         actor_token_id=actor.token.pk if actor.token is not None else None,
         actor_label=actor.label,
@@ -87,6 +88,14 @@ def record(
         user_agent=actor.user_agent,
         data=data or {},
     )
+
+
+def _project_id_of(target: models.Model | None) -> int | None:
+    """The project an event about `target` concerns: the project itself, or the project a
+    token or deployment belongs to (duck-typed: this app does not know tokens)."""
+    if isinstance(target, Project):
+        return target.pk
+    return getattr(target, "project_id", None)
 
 
 def page_of(

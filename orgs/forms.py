@@ -30,6 +30,10 @@ class ProjectEditForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="Members who may generate and delete this project's deployment tokens.",
     )
+    # The second step when a removed maintainer created deployment tokens: the confirmation
+    # was shown, and whether to revoke those tokens too.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    revoke_credentials = forms.BooleanField(required=False)
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)

@@ -9,7 +9,7 @@ from accounts.models import User
 from orgs import access, audit
 from orgs.audit import Actor
 from orgs.models import Deployment, Membership, Organization, Project
-from orgs.signals import project_deleting
+from orgs.signals import member_credentials, member_credentials_revoking, project_deleting
 
 Role = Membership.Role
 MAX_TOKEN_LIFETIME_DAYS = 3650
@@ -86,7 +86,36 @@ def membership_change_role(
         )  # fmt: skip
 
 
-def membership_remove(*, membership: Membership, by: Membership, actor: Actor) -> None:
+def credentials_left_by(
+    *, organization: Organization, user: User, project: Project | None = None
+) -> list:
+    """Credentials `user` created in the organization (or for `project`) that keep working
+    after they leave it: deployment tokens belong to their project, not to their creator."""
+    return [
+        credential
+        for _, credentials in member_credentials.send(
+            sender=Membership, organization=organization, user=user, project=project
+        )
+        for credential in credentials or []
+    ]
+
+
+def _revoke_credentials_left_by(
+    *, organization: Organization, user: User, project: Project | None, actor: Actor
+) -> int:
+    return sum(
+        count or 0
+        for _, count in member_credentials_revoking.send(
+            sender=Membership, organization=organization, user=user, project=project, actor=actor
+        )
+    )
+
+
+def membership_remove(
+    *, membership: Membership, by: Membership, actor: Actor, revoke_credentials: bool = False
+) -> None:
+    """Remove a member. The deployment tokens they created keep working unless the remover
+    chose to revoke them too, in this same transaction."""
     if not access.can_manage_member(by, membership):
         raise PermissionDenied("Super admins cannot remove owners.")
     organization = membership.organization
@@ -96,10 +125,14 @@ def membership_remove(*, membership: Membership, by: Membership, actor: Actor) -
             organization=organization, maintainers=membership.user
         ):
             project.maintainers.remove(membership.user)
+        data = {"email": membership.user.email, "role": membership.role}
+        if revoke_credentials:
+            data["tokens_revoked"] = _revoke_credentials_left_by(
+                organization=organization, user=membership.user, project=None, actor=actor
+            )
         audit.record(
-            "member.remove", actor=actor, organization=organization, target=membership,
-            data={"email": membership.user.email, "role": membership.role},
-        )  # fmt: skip
+            "member.remove", actor=actor, organization=organization, target=membership, data=data
+        )
         membership.delete()
 
 
@@ -121,7 +154,16 @@ def project_create(*, organization: Organization, name: str, slug: str, actor: A
     return project
 
 
-def project_update(*, project: Project, name: str, maintainers: list[User], actor: Actor) -> None:
+def project_update(
+    *,
+    project: Project,
+    name: str,
+    maintainers: list[User],
+    actor: Actor,
+    revoke_credentials: bool = False,
+) -> None:
+    """Rename the project and set its maintainers. Deployment tokens created by a maintainer
+    who is removed keep working unless `revoke_credentials`, in this same transaction."""
     name = " ".join(name.split())
     if not name:
         raise OrgRuleError("Give the project a name.", field="name")
@@ -133,14 +175,26 @@ def project_update(*, project: Project, name: str, maintainers: list[User], acto
     if any(user.pk not in members for user in maintainers):
         raise OrgRuleError("Maintainers must be members of the organization.", field="maintainers")
     with transaction.atomic():
-        before = {"name": project.name, "maintainers": _emails(project.maintainers.all())}
+        previous = list(project.maintainers.all())
+        before = {"name": project.name, "maintainers": _emails(previous)}
         project.name = name
         project.save(update_fields=["name"])
         project.maintainers.set(maintainers)
         after = {"name": name, "maintainers": _emails(maintainers)}
-        audit.record(
-            "project.update", actor=actor, target=project, data={"from": before, "to": after}
-        )
+        data = {"from": before, "to": after}
+        if revoke_credentials:
+            data["tokens_revoked"] = sum(
+                _revoke_credentials_left_by(
+                    organization=project.organization, user=user, project=project, actor=actor
+                )
+                for user in removed_maintainers(previous, maintainers)
+            )
+        audit.record("project.update", actor=actor, target=project, data=data)
+
+
+def removed_maintainers(before: list[User], after: list[User]) -> list[User]:
+    kept = {user.pk for user in after}
+    return [user for user in before if user.pk not in kept]
 
 
 def _emails(users) -> list[str]:

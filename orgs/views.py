@@ -50,6 +50,20 @@ def _overview_context(membership: Membership) -> dict:
     }
 
 
+def _credentials_left(organization, people, *, project=None) -> dict:
+    """For a removal's confirmation: the live deployment tokens these people created (which
+    keep working), and who they are."""
+    credentials, creators = [], []
+    for person in people:
+        theirs = services.credentials_left_by(
+            organization=organization, user=person, project=project
+        )
+        if theirs:
+            credentials += theirs
+            creators.append(person.email)
+    return {"credentials": credentials, "creators": ", ".join(creators)}
+
+
 def _overview_dialog(request, membership, partial, **context) -> HttpResponse:
     context.setdefault("organization", membership.organization)
     return render_dialog(
@@ -116,12 +130,27 @@ def project_edit(request: HttpRequest, org: str, project: str) -> HttpResponse:
         return _overview_dialog(request, membership, "project-edit", form=form, project=project_obj)
     form = ProjectEditForm(request.POST, organization=organization)
     if form.is_valid():
+        maintainers = list(form.cleaned_data["maintainers"])
+        leaving = services.removed_maintainers(list(project_obj.maintainers.all()), maintainers)
+        left = _credentials_left(organization, leaving, project=project_obj)
+        if left["credentials"] and not form.cleaned_data["confirmed"]:
+            # Ask first: their deployment tokens keep working unless revoked too.
+            return _overview_dialog(
+                request,
+                membership,
+                "project-edit-confirm",
+                form=form,
+                project=project_obj,
+                leaving=", ".join(person.email for person in leaving),
+                **left,
+            )
         try:
             services.project_update(
                 project=project_obj,
                 name=form.cleaned_data["name"],
-                maintainers=list(form.cleaned_data["maintainers"]),
+                maintainers=maintainers,
                 actor=Actor.from_request(request),
+                revoke_credentials=form.cleaned_data["revoke_credentials"],
             )
         except services.OrgRuleError as error:
             form.add_error(error.field, error.message)
@@ -288,10 +317,14 @@ def member_remove(request: HttpRequest, org: str, membership_id: int) -> HttpRes
             lambda: _members_context(membership),
             member=member,
             organization=membership.organization,
+            **_credentials_left(membership.organization, [member.user]),
         )
     try:
         services.membership_remove(
-            membership=member, by=membership, actor=Actor.from_request(request)
+            membership=member,
+            by=membership,
+            actor=Actor.from_request(request),
+            revoke_credentials=request.POST.get("revoke_credentials") == "on",
         )
     except services.OrgRuleError as error:
         return refuse(request, error.message, redirect_to=back)

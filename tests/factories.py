@@ -65,3 +65,17 @@ def make_deployment_token(project: Project, creator: User, name: str = "deploy")
         permissions=perms.ROLE_PRESETS["ci"],
         actor=Actor(user=creator),
     )
+
+
+def make_legacy_server_token(
+    organization: Organization, user: User, name: str = "Legacy deploy server"
+) -> IssuedToken:
+    """An imported legacy server token (`manage.py create_token --legacy-server`)."""
+    return token_issue(
+        kind=Token.Kind.SERVER,
+        organization=organization,
+        user=user,
+        name=name,
+        permissions=perms.ROLE_PRESETS["ci"],
+        actor=Actor(user=user),
+    )

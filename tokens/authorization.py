@@ -10,8 +10,9 @@ from datetime import timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from orgs import access
 from orgs.access import ADMIN_ROLES
-from orgs.models import Membership, Organization, Project
+from orgs.models import AuditEvent, Membership, Organization, Project
 from tokens import permissions as perms
 from tokens.models import Token, TokenQuerySet
 
@@ -101,6 +102,16 @@ def reachable_projects(scope: Scope) -> QuerySet[Project]:
     return projects
 
 
+def reachable_audit_events(scope: Scope) -> QuerySet[AuditEvent]:
+    """The organization's audit log for organization-wide callers; a deployment token reads
+    only the events about its own project (the project and its deployment tokens), never the
+    organization's members, policies or other projects."""
+    events = AuditEvent.objects.filter(organization=scope.organization)
+    if scope.token.kind == Kind.DEPLOYMENT:
+        events = events.filter(project_id=scope.token.project_id)
+    return events
+
+
 def manageable_tokens(token: Token) -> TokenQuerySet:
     """Tokens this token may see (tokens:read) and change (tokens:write)."""
     tokens = Token.objects.select_related("organization", "project")
@@ -133,7 +144,9 @@ def check_issue(
     project: Project | None = None,
 ) -> None:
     """No privilege escalation: a token cannot mint a token that may do more, reach wider or
-    live longer than itself."""
+    live longer than itself, nor outlast the right of the person behind it to do so."""
+    if requester.kind == Kind.DEPLOYMENT:
+        _check_creator_keeps_the_right(requester)
     missing = perms.effective(permissions) - perms.effective(requester.permissions)
     if missing:
         raise insufficient_scope(
@@ -156,6 +169,32 @@ def check_issue(
         kind != Kind.DEPLOYMENT or project != requester.project
     ):
         raise insufficient_scope("A deployment token can only create tokens for its own project.")
+
+
+def _check_creator_keeps_the_right(requester: Token) -> None:
+    """A deployment token belongs to its project, so it keeps deploying after the person who
+    created it leaves. Minting or resetting tokens extends that person's reach, though: it
+    stops once they may no longer manage the project's deployment tokens themselves. Tokens
+    created by the organization's CI tokens (no person behind them) are not limited."""
+    if requester.created_by_id is None:
+        return
+    membership = (
+        Membership.objects.select_related("user")
+        .filter(user_id=requester.created_by_id, organization_id=requester.organization_id)
+        .first()
+    )
+    if (
+        membership is None
+        or not membership.user.is_active
+        or not access.can_manage_deployment_tokens(membership, requester.project)
+    ):
+        raise Denied(
+            403,
+            "creator_lost_access",
+            "The person who created this token can no longer manage this project's "
+            "deployment tokens, so it cannot create or reset tokens any more. It still "
+            "deploys; a maintainer can create a new token if one is needed.",
+        )
 
 
 def _check_member_may_issue(requester, kind, organization, project, permissions) -> None:

@@ -26,6 +26,14 @@ class TokenQuerySet(models.QuerySet["Token"]):
         now = now or timezone.now()
         return self.unrevoked().filter(expires_at__gt=now, expires_at__lte=now + period)
 
+    def deployment_created_by(self, user, organization, project=None) -> "TokenQuerySet":
+        """Live deployment tokens `user` created in `organization` (or for `project`): what
+        keeps working after they leave it."""
+        tokens = self.active().filter(
+            kind=Token.Kind.DEPLOYMENT, organization=organization, created_by=user
+        )
+        return tokens.filter(project=project) if project is not None else tokens
+
     def personal_for(self, user) -> "TokenQuerySet":
         """A user's own personal tokens: the only tokens the personal page may touch."""
         return self.filter(kind=Token.Kind.PERSONAL, user=user)
@@ -63,12 +71,23 @@ class Token(models.Model):
     digest = models.CharField(max_length=64, unique=True, editable=False)
     salt_fingerprint = models.CharField(max_length=16, blank=True, editable=False)
     preview = models.CharField(max_length=40, editable=False)
+    # The person the token answers to: whoever created it, or, for a token minted by a
+    # deployment token, the person that token answers to. Empty for what a CI token (the
+    # organization's own credential) or the system created.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+    )
+    created_by_token = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The token that created this one through the API, if any.",
     )
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)

@@ -51,6 +51,12 @@ class TokenRuleError(ValueError):
         self.field = field
 
 
+class TokenNotRenewable(TokenRuleError):
+    """A rule forbids giving this token a new secret; `error` is the API's error code."""
+
+    error = "legacy_token_not_renewable"
+
+
 class InvalidToken(Exception):
     """Authentication failed. `reason` is for logs and tests, never for the client."""
 
@@ -141,6 +147,7 @@ def token_issue(
     if not permissions:
         raise TokenRuleError("Choose at least one permission.", field="permissions")
     plaintext = token_format.generate(kind, settings.TOKEN_PREFIX)
+    creating_token = actor.token
     token = Token(
         kind=kind,
         name=name,
@@ -153,7 +160,8 @@ def token_issue(
         digest=token_format.digest(plaintext, salt),
         salt_fingerprint=token_format.salt_fingerprint(salt),
         preview=token_format.preview(plaintext),
-        created_by=actor.user,
+        created_by_id=_answering_person_id(actor),
+        created_by_token_id=creating_token.pk if creating_token is not None else None,
         created_at=now,
         expires_at=expires_at,
     )
@@ -168,6 +176,17 @@ def token_issue(
             f"An active token named “{name}” already exists. Pick another name.", field="name"
         ) from None
     return IssuedToken(token=token, plaintext=plaintext)
+
+
+def _answering_person_id(actor: Actor) -> int | None:
+    """Who a new token answers to. A deployment token acts for the person behind it, so what
+    it mints answers to that person too: a chain of tokens never hides who started it. A CI
+    token is the organization's own credential: what it mints answers to no one person."""
+    if actor.user is not None:
+        return actor.user.pk
+    if actor.token is not None and actor.token.kind == Token.Kind.DEPLOYMENT:
+        return actor.token.created_by_id
+    return None
 
 
 def _live_name_taken(token: Token) -> bool:
@@ -282,9 +301,20 @@ def tokens_revoke_all(*, user: "User", actor: Actor) -> int:
     return count
 
 
+def ensure_renewable(token: Token) -> None:
+    """Legacy server tokens are on their way out: they are listed and revoked, never given a
+    new secret (reset or rotation), so each one ends with the pipeline that still uses it."""
+    if token.kind == Token.Kind.SERVER:
+        raise TokenNotRenewable(
+            "Legacy server tokens cannot be reset or rotated: they can only be revoked. "
+            "Create a CI token for the pipeline that uses it, then revoke this one."
+        )
+
+
 @sensitive_variables("plaintext")
 def token_regenerate(*, token: Token, actor: Actor) -> IssuedToken:
     """New secret, same id, name, role and lifetime; the old secret stops working at once."""
+    ensure_renewable(token)
     salt = hash_salt()
     plaintext = token_format.generate(token.kind, settings.TOKEN_PREFIX)
     now = timezone.now()
@@ -333,6 +363,27 @@ def tokens_revoke_for_project(*, project: "Project", actor: Actor) -> int:
                 "token.revoke", actor=actor, target=token, data={"reason": "project deleted"}
             )
     return len(tokens)
+
+
+def tokens_revoke_created_by(
+    *,
+    user: "User",
+    organization: "Organization",
+    project: "Project | None",
+    actor: Actor,
+    reason: str,
+) -> int:
+    """Revoke the live deployment tokens `user` created in `organization` (or for `project`),
+    each audited, when they leave it and the remover asked for it."""
+    with transaction.atomic():
+        tokens = list(
+            Token.objects.deployment_created_by(user, organization, project)
+            .select_for_update(of=("self",))
+            .select_related("project__organization")
+        )
+        return sum(
+            _revoke(token, actor=actor, reason=reason, action="token.revoke") for token in tokens
+        )
 
 
 @dataclass(frozen=True)

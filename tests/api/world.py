@@ -4,7 +4,14 @@ from dataclasses import dataclass, field
 
 from orgs.audit import Actor
 from orgs.models import Membership, Organization, Project
-from tests.factories import make_ci_token, make_deployment_token, make_org, make_project, make_user
+from tests.factories import (
+    make_ci_token,
+    make_deployment_token,
+    make_legacy_server_token,
+    make_org,
+    make_project,
+    make_user,
+)
 from tokens import permissions as perms
 from tokens.models import Token
 from tokens.services import token_issue
@@ -59,9 +66,18 @@ def build_world() -> World:
         "ci_admin": make_ci_token(acme, owner, name="admin", role="admin").plaintext,
         "dep_web": make_deployment_token(web, owner, name="web").plaintext,
         "dep_api": make_deployment_token(api, owner, name="api").plaintext,
+        "dep_web_admin": token_issue(
+            kind=Token.Kind.DEPLOYMENT,
+            project=web,
+            name="web admin",
+            role="admin",
+            permissions=ALL,
+            actor=Actor(user=owner),
+        ).plaintext,
     }
     world.targets = {
         "ci": make_ci_token(acme, owner, name="target ci", role="ci").token,
         "dep_web": make_deployment_token(web, owner, name="target web").token,
+        "srv": make_legacy_server_token(acme, owner, name="target legacy").token,
     }
     return world

@@ -1,6 +1,8 @@
 """The endpoints of SPEC §5. Each declares its permission with `requires`; none checks by
 hand. Handlers parse, call the domain, and shape the answer."""
 
+from typing import Literal
+
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -12,7 +14,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from accounts.converters import parse_id
 from orgs import audit
 from orgs.audit import Actor, client_ip
-from orgs.models import AuditEvent, Deployment, Organization, Project
+from orgs.models import Deployment, Organization, Project
 from orgs.services import OrgRuleError, deployment_create
 from tokens import authorization
 from tokens import permissions as perms
@@ -41,7 +43,9 @@ from tokens.authorization import Denied, not_found
 from tokens.models import Token
 from tokens.services import (
     TokenConfigurationError,
+    TokenNotRenewable,
     TokenRuleError,
+    ensure_renewable,
     token_delete,
     token_issue,
     token_regenerate,
@@ -135,8 +139,9 @@ def list_deployments(request: HttpRequest, org: Slug, project: Slug) -> QuerySet
 @api.get("/orgs/{org}/audit", response={200: AuditPageOut, **ERRORS}, tags=["orgs"])
 @requires("audit:read")
 def list_audit_events(request: HttpRequest, org: Slug, filters: Query[AuditFilters]):
-    """The organization's audit log, newest first, with keyset pagination (`before`)."""
-    events = AuditEvent.objects.filter(organization=request.scope.organization).matching(
+    """The organization's audit log, newest first, with keyset pagination (`before`). A
+    deployment token reads only its own project's events."""
+    events = authorization.reachable_audit_events(request.scope).matching(
         actor=filters.actor,
         action=filters.action,
         token=filters.token,
@@ -275,14 +280,39 @@ def _manageable_or_404(request: HttpRequest, id_or_prefix: Text) -> Token:
     return matches[0]
 
 
+SELF_RESET_CONFIRMATION = (
+    "Set to `self` when the token being reset is the one making the request: it stops "
+    "working with this answer, which carries its new secret. Without it, a token resetting "
+    "itself is refused with 409 `self_reset_requires_confirmation`."
+)
+
+
 @api.post(
     "/tokens/{token_id}/regenerate", response={200: IssuedTokenOut, **ERRORS}, tags=["tokens"]
 )
 @requires("tokens:write")
 @sensitive_variables("issued")
-def regenerate_token(request: HttpRequest, token_id: TokenId, response: HttpResponse):
-    """A new secret for the same token; the old one stops working at once."""
+def regenerate_token(
+    request: HttpRequest,
+    token_id: TokenId,
+    response: HttpResponse,
+    confirm: Literal["self"] | None = Query(None, description=SELF_RESET_CONFIRMATION),
+):
+    """A new secret for the same token; the old one stops working at once. Legacy server
+    tokens are never reset (409 `legacy_token_not_renewable`); a token resetting itself
+    needs `?confirm=self` (409 `self_reset_requires_confirmation` otherwise)."""
     target = _manageable_or_404(request, str(token_id))
+    try:
+        ensure_renewable(target)
+    except TokenNotRenewable as error:
+        raise Denied(409, error.error, error.message) from None
+    if target.pk == request.auth.pk and confirm != "self":
+        raise Denied(
+            409,
+            "self_reset_requires_confirmation",
+            "This token would reset itself and stop working; repeat with ?confirm=self to get "
+            "its new secret in this answer.",
+        )
     remaining = None
     if target.expires_at is not None:
         remaining = max(1, (target.expires_at - target.created_at).days)
