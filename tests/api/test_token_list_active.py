@@ -18,9 +18,7 @@ def tokens(user):
     revoked = make_personal_token(user, name="revoked")
     token_revoke(token=revoked.token, actor=Actor(user=user))
     expired = make_personal_token(user, name="expired")
-    Token.objects.filter(pk=expired.token.pk).update(
-        expires_at=timezone.now() - timedelta(days=1)
-    )
+    Token.objects.filter(pk=expired.token.pk).update(expires_at=timezone.now() - timedelta(days=1))
     make_personal_token(user, name="usable")
     return caller.plaintext
 

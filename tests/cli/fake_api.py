@@ -134,5 +134,3 @@ def assert_no_secret(*texts):
     for text in texts:
         assert SECRET not in text
         assert LEGACY_SECRET not in text
-
-

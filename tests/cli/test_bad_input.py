@@ -85,7 +85,7 @@ def test_html_instead_of_json(api, capsys, monkeypatch):
 def test_a_server_error(api, capsys, status):
     api.on("GET", "/api/v1/whoami", (status, b"<html>Bad gateway</html>", {}))
 
-    code, out, err = run(capsys, "whoami")
+    code, _, err = run(capsys, "whoami")
 
     assert code == 1
     assert f"HTTP {status}" in err

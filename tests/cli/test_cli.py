@@ -3,7 +3,6 @@
 import json
 
 import pytest
-from tokendesk_cli import cli
 
 from tests.cli.fake_api import (
     CREATED_SECRET,

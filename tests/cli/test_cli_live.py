@@ -103,8 +103,12 @@ def test_a_token_close_to_expiry_is_announced(live_server, world, pyz, days, war
 
 
 def test_the_legacy_warning_links_to_the_guide_on_the_server(live_server, world, pyz):
-    env = {"PATH": "/usr/bin:/bin", "TOKENDESK_URL": live_server.url,
-           "TOKENDESK_SERVER_TOKEN": world.callers["ci_ci"], "TOKENDESK_USER_EMAIL": "x@y.test"}  # fmt: skip
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "TOKENDESK_URL": live_server.url,
+        "TOKENDESK_SERVER_TOKEN": world.callers["ci_ci"],
+        "TOKENDESK_USER_EMAIL": "x@y.test",
+    }
     step = subprocess.run(  # noqa: S603
         [SYSTEM_PYTHON, str(pyz), "whoami"], env=env, capture_output=True, text=True, timeout=60,
         check=False,

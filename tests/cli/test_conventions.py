@@ -145,9 +145,7 @@ def test_delete_asks_on_a_terminal(api, capsys, monkeypatch, answer, deleted):
     code, out, err = run(capsys, "token", "delete", "7")
 
     assert "Revoke token 7 on" in err and "[y/N]" in err
-    assert (code, len(api.requests), out) == (
-        (0, 1, "Deleted 7.\n") if deleted else (1, 0, "")
-    )
+    assert (code, len(api.requests), out) == ((0, 1, "Deleted 7.\n") if deleted else (1, 0, ""))
 
 
 @pytest.mark.parametrize(

@@ -43,17 +43,16 @@ def test_the_wheel_declares_no_dependency_and_the_console_script(wheel):
     assert metadata["Name"] == "tokendesk-cli"
     assert metadata["Version"] == VERSION
     assert metadata.get_all("Requires-Dist") is None
-    assert "tokendesk = tokendesk_cli.cli:main" in archive.read(
-        f"{DIST_INFO}/entry_points.txt"
-    ).decode()
+    assert (
+        "tokendesk = tokendesk_cli.cli:main"
+        in archive.read(f"{DIST_INFO}/entry_points.txt").decode()
+    )
     assert "Tag: py3-none-any" in archive.read(f"{DIST_INFO}/WHEEL").decode()
 
 
 def test_the_record_lists_every_file_with_its_hash(wheel):
     archive = zipfile.ZipFile(io.BytesIO(wheel))
-    rows = [
-        line.split(",") for line in archive.read(f"{DIST_INFO}/RECORD").decode().splitlines()
-    ]
+    rows = [line.split(",") for line in archive.read(f"{DIST_INFO}/RECORD").decode().splitlines()]
     assert sorted(row[0] for row in rows) == sorted(archive.namelist())
     for name, digest, size in rows:
         if name.endswith("RECORD"):
@@ -88,7 +87,7 @@ def test_pip_installs_one_package_and_the_command(wheel, tmp_path):
     installed = {path.name for path in target.iterdir()}
     assert installed == {"tokendesk_cli", DIST_INFO, "bin"}
     assert [path.name for path in (target / "bin").iterdir()] == ["tokendesk"]
-    version = subprocess.run(  # noqa: S603
+    version = subprocess.run(
         [sys.executable, "-c", "from tokendesk_cli.cli import main; main(['--version'])"],
         env={"PYTHONPATH": str(target)}, capture_output=True, text=True, check=False,
     )  # fmt: skip

@@ -115,7 +115,7 @@ def test_report_sends_the_tokens_without_authentication(api, tree, capsys, monke
     monkeypatch.setenv("TOKENDESK_TOKEN", "")
     api.on("POST", "/api/v1/token-leaks", (200, {"received": 1, "well_formed": 1}, {}))
 
-    code, out, err = run(capsys, "scan", "--report", str(tree))
+    code, out, _ = run(capsys, "scan", "--report", str(tree))
 
     assert code == 1
     (request,) = api.requests
