@@ -122,7 +122,15 @@ def test_json_of_an_unexpected_shape(api, capsys):
     assert_one_line(err)
 
 
-@pytest.mark.parametrize("value", [SECRET[:20] + "\n" + SECRET[20:], SECRET + "\nsecond line"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        SECRET[:20] + "\n" + SECRET[20:],
+        SECRET + "\nsecond line",
+        SECRET[:20] + "\r" + SECRET[20:],
+        SECRET + "…",  # pasted from a page that shortened it
+    ],
+)
 def test_a_token_with_a_line_break_inside(api, capsys, monkeypatch, value):
     monkeypatch.setenv("TOKENDESK_TOKEN", value)
 

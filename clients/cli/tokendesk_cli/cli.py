@@ -41,7 +41,7 @@ NO_CREDENTIALS_MESSAGE = (
     "tokendesk: no API token: set TOKENDESK_TOKEN to a personal, CI or deployment token."
 )
 CONTROL_CHARACTER_MESSAGE = (
-    "tokendesk: TOKENDESK_TOKEN contains a line break or another control character; "
+    "tokendesk: TOKENDESK_TOKEN contains a line break or another character no token has; "
     "store the token alone, on one line."
 )
 PASTED_WHOLE_MESSAGE = (
@@ -110,7 +110,7 @@ def resolve_token(environ) -> tuple[str, bool]:
             raise usage_error(NO_CREDENTIALS_MESSAGE)
     # A secret with a line break inside would be refused by http.client in a message that
     # quotes the header, i.e. the token: stop here instead.
-    if not token.isprintable():
+    if not (token.isascii() and token.isprintable()):
         raise api_error(CONTROL_CHARACTER_MESSAGE)
     return token, legacy
 
@@ -170,8 +170,9 @@ class Client:
             raise api_error(
                 f"tokendesk: {self.root} did not answer within {TIMEOUT_SECONDS} s"
             ) from None
-        except (OSError, http.client.HTTPException) as exc:
-            # A TLS failure or a dropped connection while reading the answer.
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            # A TLS failure, a dropped connection while reading the answer, or an address
+            # urllib cannot use. The token was checked first, so no message can quote it.
             raise api_error(
                 f"tokendesk: the connection to {self.root} failed: {_one_line(exc)}"
             ) from None
