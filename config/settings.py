@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tokens.middleware.LegacyCredentialHeaders",
+    "tokens.middleware.TokenExpiryHeader",
     "tokens.middleware.JsonMethodNotAllowed",
 ]
 

@@ -3,6 +3,7 @@ from django.urls import include, path, register_converter
 
 from accounts.converters import IdConverter
 from accounts.guides import guide
+from config.cli_downloads import cli_file, cli_page
 from config.health import healthz, readyz
 from tokens.api import api
 from tokens.views import dashboard
@@ -17,6 +18,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("docs/", guide, name="guide-index"),
     path("docs/<slug:slug>/", guide, name="guide"),
+    path("cli/", cli_page, name="cli"),
+    path("cli/<str:name>", cli_file, name="cli-file"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),

@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from datetime import UTC
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
@@ -23,6 +24,24 @@ class LegacyCredentialHeaders:
         if isinstance(token, Token) and token.kind == Token.Kind.SERVER:
             response["Deprecation"] = "true"
             response["Warning"] = LEGACY_WARNING
+        return response
+
+
+class TokenExpiryHeader:
+    """Every API answer to a token that expires says when, in RFC 3339 UTC, errors after
+    authentication included: pipelines (and the CLI) can warn before a deploy breaks."""
+
+    header = "Tokendesk-Token-Expires"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        # Set by the API's Bearer authentication only; absent for pages and anonymous calls.
+        expires_at = getattr(getattr(request, "auth", None), "expires_at", None)
+        if expires_at is not None:
+            response[self.header] = expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return response
 
 

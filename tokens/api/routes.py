@@ -159,6 +159,9 @@ class TokenFilters(Schema):
     type: KindName | None = None
     org: Slug | None = None
     project: Text | None = Field(None, max_length=101)
+    active: bool | None = Field(
+        None, description="true: only usable tokens; false: only revoked or expired; unset: all"
+    )
 
 
 @api.get("/tokens", response={200: list[TokenOut], **ERRORS}, tags=["tokens"])
@@ -174,6 +177,9 @@ def list_tokens(request: HttpRequest, filters: Query[TokenFilters]) -> QuerySet[
     if filters.project:
         org_slug, _, project_slug = filters.project.partition("/")
         tokens = tokens.filter(organization__slug=org_slug, project__slug=project_slug)
+    if filters.active is not None:
+        active = tokens.active()
+        tokens = active if filters.active else tokens.exclude(pk__in=active.values("pk"))
     return tokens.order_by("-created_at", "-id")
 
 
