@@ -61,7 +61,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tokens.middleware.LegacyCredentialHeaders",
-    "tokens.middleware.JsonMethodNotAllowed",
+    "tokens.middleware.JsonApiErrors",
+    "config.unavailable.DatabaseUnavailable",
 ]
 
 ROOT_URLCONF = "config.urls"
