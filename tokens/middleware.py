@@ -66,7 +66,9 @@ class JsonApiErrors:
         error, detail = GENERIC_ERRORS.get(
             response.status_code, ("error", f"The request failed ({response.status_code}).")
         )
-        json_response = JsonResponse({"error": error, "detail": detail}, status=response.status_code)
+        json_response = JsonResponse(
+            {"error": error, "detail": detail}, status=response.status_code
+        )
         for header in ("Retry-After", "WWW-Authenticate"):
             if header in response:
                 json_response[header] = response[header]
