@@ -37,6 +37,10 @@ def unavailable_response(request: HttpRequest, error: BaseException | None = Non
         response = JsonResponse({"error": "service_unavailable", "detail": DETAIL}, status=503)
     else:
         response = HttpResponse(_page(), status=503)
+        if request.headers.get("HX-Request"):
+            # An HTMX swap would put the whole page into a dialog: show it as the page.
+            response["HX-Retarget"] = "body"
+            response["HX-Reswap"] = "innerHTML"
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response

@@ -37,3 +37,14 @@ def test_an_outage_shows_the_503_page_and_try_again_recovers(page, demo):
     page.get_by_role("link", name="Try again").click()
     expect(page.get_by_role("heading", name="Acme", exact=False).first).to_be_visible()
     assert page.url.endswith("/orgs/acme/")
+
+
+def test_an_outage_during_an_htmx_click_shows_the_503_page(page, demo):
+    sign_in(page, "owner@acme.test")
+    page.goto("/orgs/acme/")
+    with mock.patch.object(SessionStore, "load", side_effect=OperationalError("refused")):
+        page.get_by_role("button", name="New project").click()
+        expect(page.get_by_role("heading", name="Tokendesk is unavailable")).to_be_visible()
+    # The whole page, not a page inside the dialog slot: one layout, one main navigation.
+    expect(page.locator("#dialog-slot #unavailable")).to_have_count(0)
+    expect(page.locator("header nav")).to_have_count(1)

@@ -37,6 +37,13 @@ def test_a_page_answers_the_503_page_in_the_apps_look(signed_in):
     assert "app.css" in html  # the base layout, not Django's bare page
 
 
+def test_an_htmx_swap_shows_the_503_page_as_the_whole_page(signed_in):
+    with mock.patch.object(SessionStore, "load", side_effect=OperationalError("refused")):
+        response = signed_in.get("/orgs/acme/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 503
+    assert response["HX-Retarget"] == "body"
+
+
 def test_the_503_page_renders_in_full_without_the_database(rf):
     # No db fixture: any query here would raise, and the plain fallback would show.
     response = unavailable.unavailable_response(rf.get("/orgs/acme/"), OperationalError("down"))
