@@ -62,7 +62,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "tokens.middleware.LegacyCredentialHeaders",
     "tokens.middleware.TokenExpiryHeader",
-    "tokens.middleware.JsonMethodNotAllowed",
+    "tokens.middleware.JsonApiErrors",
+    "config.unavailable.DatabaseUnavailable",
 ]
 
 ROOT_URLCONF = "config.urls"

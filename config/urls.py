@@ -10,6 +10,8 @@ from tokens.views import dashboard
 
 register_converter(IdConverter, "id")
 
+handler500 = "config.unavailable.server_error"
+
 urlpatterns = [
     path("", dashboard, name="dashboard"),
     path("accounts/", include("accounts.urls")),
