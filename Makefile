@@ -8,10 +8,11 @@ PORT ?= 8000
 
 .PHONY: install run test lint format chromium bench clean
 
-$(STAMP): pyproject.toml
+# The server, and the CLI from clients/cli (its own distribution, `tokendesk` on the path).
+$(STAMP): pyproject.toml clients/cli/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' -e clients/cli
 	touch $(STAMP)
 
 install: $(STAMP)

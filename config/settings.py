@@ -68,7 +68,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tokens.middleware.LegacyCredentialHeaders",
-    "tokens.middleware.JsonMethodNotAllowed",
+    "tokens.middleware.TokenExpiryHeader",
+    "tokens.middleware.JsonApiErrors",
+    "config.unavailable.DatabaseUnavailable",
 ]
 
 ROOT_URLCONF = "config.urls"

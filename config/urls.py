@@ -3,11 +3,14 @@ from django.urls import include, path, register_converter
 
 from accounts.converters import IdConverter
 from accounts.guides import guide
+from config.cli_downloads import cli_file, cli_page
 from config.health import healthz, readyz
 from tokens.api import api
 from tokens.views import dashboard
 
 register_converter(IdConverter, "id")
+
+handler500 = "config.unavailable.server_error"
 
 urlpatterns = [
     path("", dashboard, name="dashboard"),
@@ -17,6 +20,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("docs/", guide, name="guide-index"),
     path("docs/<slug:slug>/", guide, name="guide"),
+    path("cli/", cli_page, name="cli"),
+    path("cli/<str:name>", cli_file, name="cli-file"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),

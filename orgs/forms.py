@@ -1,8 +1,8 @@
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django import forms
 
-from accounts.converters import MAX_ID
+from accounts.converters import MAX_ID, ModelIdsField
 from accounts.models import User
 from orgs.audit import ACTIONS
 from orgs.models import Membership
@@ -23,7 +23,7 @@ class ProjectCreateForm(forms.Form):
 
 class ProjectEditForm(forms.Form):
     name = forms.CharField(label="Name", max_length=100)
-    maintainers = forms.ModelMultipleChoiceField(
+    maintainers = ModelIdsField(
         label="Maintainers",
         queryset=User.objects.none(),
         required=False,
@@ -103,4 +103,6 @@ class AuditFilterForm(forms.Form):
 def _day_start(day, plus_days: int = 0):
     if day is None:
         return None
+    if day > date.max - timedelta(days=plus_days):
+        return None  # "up to the last day there is": no bound
     return datetime.combine(day + timedelta(days=plus_days), time.min, tzinfo=UTC)

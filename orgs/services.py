@@ -1,5 +1,7 @@
 """Writes to organizations, memberships and projects. One transaction each, audited."""
 
+import re
+
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -13,6 +15,12 @@ from orgs.signals import member_credentials, member_credentials_revoking, projec
 
 Role = Membership.Role
 MAX_TOKEN_LIFETIME_DAYS = 3650
+PROJECT_NAME_MAX_LENGTH = Project._meta.get_field("name").max_length
+SLUG_MAX_LENGTH = Project._meta.get_field("slug").max_length
+REF_MAX_LENGTH = Deployment._meta.get_field("ref").max_length
+ENVIRONMENT_MAX_LENGTH = Deployment._meta.get_field("environment").max_length
+# Letters, digits, dashes and underscores, starting and ending with a letter or digit.
+ENVIRONMENT_PATTERN = r"^[A-Za-z0-9](?:[-A-Za-z0-9_]*[A-Za-z0-9])?$"
 
 
 class OrgRuleError(ValueError):
@@ -137,12 +145,17 @@ def membership_remove(
 
 
 def project_create(*, organization: Organization, name: str, slug: str, actor: Actor) -> Project:
-    name = " ".join(name.split())
-    slug = slugify(slug or name)
-    if not name:
-        raise OrgRuleError("Give the project a name.", field="name")
-    if not slug:
-        raise OrgRuleError("Use letters, digits or dashes for the slug.", field="slug")
+    name = _clean_project_name(name)
+    if slug:
+        slug = slugify(slug)
+        if not slug:
+            raise OrgRuleError("Use letters, digits or dashes for the slug.", field="slug")
+        if len(slug) > SLUG_MAX_LENGTH:
+            raise OrgRuleError(
+                f"Keep the slug to {SLUG_MAX_LENGTH} characters or fewer.", field="slug"
+            )
+    else:
+        slug = _free_slug(organization, name)
     try:
         with transaction.atomic():
             project = Project.objects.create(organization=organization, name=name, slug=slug)
@@ -152,6 +165,38 @@ def project_create(*, organization: Organization, name: str, slug: str, actor: A
             f"A project with the slug “{slug}” already exists.", field="slug"
         ) from None
     return project
+
+
+def _clean_project_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise OrgRuleError("Give the project a name.", field="name")
+    if len(name) > PROJECT_NAME_MAX_LENGTH:
+        raise OrgRuleError(
+            f"Keep the name to {PROJECT_NAME_MAX_LENGTH} characters or fewer.", field="name"
+        )
+    return name
+
+
+def _free_slug(organization: Organization, name: str) -> str:
+    """A slug derived from the name that fits the column and no live project of the
+    organization uses yet: `web`, then `web-2`, `web-3`…"""
+    base = slugify(name)[:SLUG_MAX_LENGTH].strip("-_")
+    if not base:
+        raise OrgRuleError(
+            "The name has no letters or digits to make a slug from: give one.", field="slug"
+        )
+    taken = set(
+        Project.objects.filter(organization=organization, slug__startswith=base[:40]).values_list(
+            "slug", flat=True
+        )
+    )
+    slug, number = base, 1
+    while slug in taken:
+        number += 1
+        suffix = f"-{number}"
+        slug = base[: SLUG_MAX_LENGTH - len(suffix)].rstrip("-_") + suffix
+    return slug
 
 
 def project_update(
@@ -164,9 +209,7 @@ def project_update(
 ) -> None:
     """Rename the project and set its maintainers. Deployment tokens created by a maintainer
     who is removed keep working unless `revoke_credentials`, in this same transaction."""
-    name = " ".join(name.split())
-    if not name:
-        raise OrgRuleError("Give the project a name.", field="name")
+    name = _clean_project_name(name)
     members = set(
         Membership.objects.filter(organization=project.organization).values_list(
             "user_id", flat=True
@@ -235,11 +278,14 @@ def deployment_create(*, project: Project, ref: str, environment: str, actor: Ac
     environment = environment.strip() or "production"
     if not ref:
         raise OrgRuleError("Give the ref (a commit, tag or branch) being deployed.", field="ref")
-    if len(ref) > 200:
-        raise OrgRuleError("Keep the ref to 200 characters or fewer.", field="ref")
-    if len(environment) > 50 or not slugify(environment) == environment.lower():
+    if len(ref) > REF_MAX_LENGTH:
+        raise OrgRuleError(f"Keep the ref to {REF_MAX_LENGTH} characters or fewer.", field="ref")
+    if len(environment) > ENVIRONMENT_MAX_LENGTH or not re.fullmatch(
+        ENVIRONMENT_PATTERN, environment
+    ):
         raise OrgRuleError(
-            "Use letters, digits, dashes or underscores for the environment (50 at most).",
+            "Use letters, digits, dashes or underscores for the environment "
+            f"({ENVIRONMENT_MAX_LENGTH} at most).",
             field="environment",
         )
     # The deployment row is itself the record of who deployed; it is not duplicated in the

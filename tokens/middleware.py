@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from datetime import UTC
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
@@ -26,19 +27,68 @@ class LegacyCredentialHeaders:
         return response
 
 
-class JsonMethodNotAllowed:
-    """The API answers every error as `{"error", "detail"}`; django-ninja's 405 is plain
-    text, so it is rewritten here (keeping its Allow header)."""
+class TokenExpiryHeader:
+    """Every API answer to a token that expires says when, in RFC 3339 UTC, errors after
+    authentication included: pipelines (and the CLI) can warn before a deploy breaks."""
+
+    header = "Tokendesk-Token-Expires"
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if response.status_code == 405 and request.path.startswith("/api/"):
+        # Set by the API's Bearer authentication only; absent for pages and anonymous calls.
+        expires_at = getattr(getattr(request, "auth", None), "expires_at", None)
+        if expires_at is not None:
+            response[self.header] = expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return response
+
+
+# Longest path plus query string the API reads. Longer ones answer 414 in the API's JSON;
+# gunicorn.conf.py lets request lines up to 8190 bytes through so the app decides.
+MAX_API_URL_LENGTH = 4096
+API_PREFIX = "/api/"
+# Error answers that reach the API's clients without going through its exception
+# handlers (Django's own 404, 400 and 500 pages, django-ninja's plain-text 405).
+GENERIC_ERRORS = {
+    400: ("bad_request", "The request could not be read."),
+    404: ("not_found", "No such API path."),
+    413: ("payload_too_large", "The request body is too large."),
+    500: ("server_error", "Something went wrong on the server."),
+}
+
+
+class JsonApiErrors:
+    """Every API answer is JSON: errors are `{"error", "detail"}` whoever produced them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(API_PREFIX):
+            return self.get_response(request)
+        if len(request.get_full_path()) > MAX_API_URL_LENGTH:
+            detail = f"Keep the path and query string to {MAX_API_URL_LENGTH} characters."
+            return JsonResponse({"error": "uri_too_long", "detail": detail}, status=414)
+        response = self.get_response(request)
+        if response.status_code < 400 or response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            return response
+        if response.status_code == 405:
             allowed = response.get("Allow", "")
             body = {"error": "method_not_allowed", "detail": f"Use one of: {allowed}."}
             json_response = JsonResponse(body, status=405)
             json_response["Allow"] = allowed
             return json_response
-        return response
+        error, detail = GENERIC_ERRORS.get(
+            response.status_code, ("error", f"The request failed ({response.status_code}).")
+        )
+        json_response = JsonResponse(
+            {"error": error, "detail": detail}, status=response.status_code
+        )
+        for header in ("Retry-After", "WWW-Authenticate"):
+            if header in response:
+                json_response[header] = response[header]
+        return json_response

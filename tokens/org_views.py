@@ -208,7 +208,8 @@ def deployment_token_generate(request: HttpRequest, org: str, project: str) -> H
         issued = token_issue(
             kind=Token.Kind.DEPLOYMENT,
             project=project_obj,
-            name=f"{project_obj.slug} deploy {timezone.now():%Y-%m-%d %H:%M:%S}",
+            # Slugs fit in 50 characters; older rows may not, and the name must fit too.
+            name=f"{project_obj.slug[:50]} deploy {timezone.now():%Y-%m-%d %H:%M:%S}",
             role="ci",
             permissions=perms.ROLE_PRESETS["ci"],
             actor=Actor.from_request(request),
@@ -217,6 +218,9 @@ def deployment_token_generate(request: HttpRequest, org: str, project: str) -> H
         return _deployment_dialog(
             request, membership, project_obj, "config-error", status=503, config_error=str(error)
         )
+    except TokenRuleError as error:
+        back = reverse("tokens:deployment", args=[org, project])
+        return refuse(request, error.message, redirect_to=back, status=422)
     # The only time this token is shown: the response is never cached (see never_cache).
     response = _deployment_dialog(request, membership, project_obj, "token-shown", issued=issued)
     return trigger_client_event(response, DEPLOYMENT_CHANGED)

@@ -1,12 +1,13 @@
 """The only code that writes tokens. Each call is one transaction with its audit event."""
 
 import functools
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -21,6 +22,8 @@ from tokens.models import Token
 if TYPE_CHECKING:
     from accounts.models import User
     from orgs.models import Organization, Project
+
+logger = logging.getLogger(__name__)
 
 MIN_SALT_LENGTH = 32
 MAX_EXPIRY_DAYS = 3650
@@ -224,9 +227,22 @@ def token_verify(plaintext: str, *, ip: str | None = None) -> Token:
     if token.user is not None and not token.user.is_active:
         raise InvalidToken("inactive_user")
     if token.digest != digest or not token.salt_fingerprint:
-        _redigest(token, digest=digest, salt=salt)
+        _best_effort(_redigest, token, digest=digest, salt=salt)
     token_touch(token, ip=ip, now=now)
     return token
+
+
+def _best_effort(write, token: Token, **kwargs) -> bool:
+    """Bookkeeping on the request path (last use, re-digest) must never fail the request:
+    a database that is locked or refuses the write is logged and the write skipped. The
+    savepoint keeps an enclosing transaction usable."""
+    try:
+        with transaction.atomic():
+            return bool(write(token, **kwargs))
+    except DatabaseError as error:
+        # The token's id only: never the token or its digest.
+        logger.warning("skipped %s for token %s: %s", write.__name__, token.pk, error)
+        return False
 
 
 def _redigest(token: Token, *, digest: str, salt: str) -> None:
@@ -247,6 +263,10 @@ def token_touch(token: Token, *, ip: str | None, now=None) -> bool:
     now = now or timezone.now()
     if token.last_used_at is not None and now - token.last_used_at < TOUCH_INTERVAL:
         return False
+    return _best_effort(_touch, token, ip=ip, now=now)
+
+
+def _touch(token: Token, *, ip: str | None, now) -> bool:
     # Conditional, so concurrent requests of many processes still write once a minute.
     written = (
         Token.objects.filter(pk=token.pk)

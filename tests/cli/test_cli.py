@@ -1,134 +1,17 @@
 """The `tokendesk` CLI against a fake API server, so no database or real API is needed."""
 
 import json
-import subprocess
-import sys
-import threading
-import urllib.parse
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
-from tokens import cli
-
-SECRET = "tdk_pat_Zx8qL2mN4pR6tV8wY0aC2eG4iK6mO8q1A2b3C4"
-LEGACY_SECRET = "tdk_srv_Lg9yH3kP5sU7wX9zB1dF3hJ5lN7pR9t5D6e7F8"
-CREATED_SECRET = "tdk_ci_Nw5rT7vX9zB1dF3hJ5lN7pR9tV1xZ3b0G1h2J3"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-def token_object(**overrides):
-    token = {
-        "id": 7,
-        "name": "GitHub Actions",
-        "description": "",
-        "kind": "ci",
-        "preview": "tdk_ci_Nw5r…h2J3",
-        "org": "acme",
-        "project": None,
-        "role": "ci",
-        "permissions": ["projects:read", "deployments:write"],
-        "created_at": "2025-01-02T03:04:05Z",
-        "expires_at": None,
-        "last_used_at": None,
-        "revoked_at": None,
-    }
-    token.update(overrides)
-    return token
-
-
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    query: dict
-    headers: dict
-    body: object
-
-
-@dataclass
-class FakeAPI:
-    """Records every request and answers from queues of canned (status, body, headers)."""
-
-    url: str = ""
-    requests: list[Recorded] = field(default_factory=list)
-    routes: dict = field(default_factory=dict)
-
-    def on(self, method, path, *responses):
-        self.routes[(method, path)] = list(responses)
-
-    def answer(self, method, path):
-        queue = self.routes.get((method, path))
-        if not queue:
-            return 404, {"error": "not_found", "detail": "No such route."}, {}
-        return queue.pop(0) if len(queue) > 1 else queue[0]
-
-
-def make_handler(api: FakeAPI):
-    class Handler(BaseHTTPRequestHandler):
-        def handle_any(self):
-            url = urllib.parse.urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            api.requests.append(
-                Recorded(
-                    method=self.command,
-                    path=url.path,
-                    query=dict(urllib.parse.parse_qsl(url.query)),
-                    headers={key.lower(): value for key, value in self.headers.items()},
-                    body=json.loads(raw) if raw else None,
-                )
-            )
-            status, body, headers = api.answer(self.command, url.path)
-            payload = b"" if body is None else body if isinstance(body, bytes) else json.dumps(body)
-            payload = payload.encode() if isinstance(payload, str) else payload
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = do_POST = do_DELETE = handle_any
-
-        def log_message(self, format, *args):
-            pass
-
-    return Handler
-
-
-@pytest.fixture
-def api(monkeypatch):
-    fake = FakeAPI()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(fake))
-    # A short poll interval keeps shutdown() from adding half a second to every test.
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    fake.url = f"http://127.0.0.1:{server.server_port}"
-    monkeypatch.setenv("TOKENDESK_URL", fake.url)
-    monkeypatch.setenv("TOKENDESK_TOKEN", SECRET)
-    monkeypatch.delenv("TOKENDESK_SERVER_TOKEN", raising=False)
-    monkeypatch.delenv("TOKENDESK_USER_EMAIL", raising=False)
-    yield fake
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
-def run(capsys, *argv):
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_no_secret(*texts):
-    for text in texts:
-        assert SECRET not in text
-        assert LEGACY_SECRET not in text
-
+from tests.cli.fake_api import (
+    CREATED_SECRET,
+    LEGACY_SECRET,
+    SECRET,
+    assert_no_secret,
+    run,
+    token_object,
+)
 
 # --- requests and output -------------------------------------------------------------
 
@@ -224,10 +107,11 @@ def test_token_list_sends_only_the_given_filters(api, capsys):
     assert filtered.query == {
         "type": "deployment",
         "project": "acme/web",
+        "active": "true",
         "limit": "100",
         "offset": "0",
     }
-    assert unfiltered.query == {"limit": "100", "offset": "0"}
+    assert unfiltered.query == {"active": "true", "limit": "100", "offset": "0"}
 
 
 def test_token_list_prints_a_table(api, capsys):
@@ -243,30 +127,17 @@ def test_token_list_prints_a_table(api, capsys):
     ]
     api.on("GET", "/api/v1/tokens", (200, {"items": items, "count": 4}, {}))
 
-    code, out, _ = run(capsys, "token", "list")
+    code, out, _ = run(capsys, "token", "list", "--all")
 
     assert code == 0
+    assert api.requests[0].query == {"limit": "100", "offset": "0"}
     header, *rows = out.splitlines()
-    for column in (
-        "ID",
-        "NAME",
-        "KIND",
-        "PREVIEW",
-        "SCOPE",
-        "PERMISSIONS",
-        "LAST USED",
-        "EXPIRES",
-        "STATUS",
-    ):
-        assert column in header
+    assert header.split() == ["ID", "NAME", "PREVIEW", "SCOPE", "LAST", "USED", "EXPIRES", "STATUS"]
     assert len(rows) == 4
-    assert (
-        "personal" in rows[0] and "2025-03-04 05:06 UTC" in rows[0] and rows[0].endswith("active")
-    )
-    assert "projects:read,deployments:write" in rows[0]
+    assert "personal" in rows[0] and "2025-03-04" in rows[0] and rows[0].endswith("active")
     assert rows[1].endswith("expired")
     assert "acme/web" in rows[2] and rows[2].endswith("revoked")
-    assert "2999-01-01 00:00 UTC" in rows[3] and rows[3].endswith("active")
+    assert "2999-01-01" in rows[3] and rows[3].endswith("active")
 
 
 def test_token_list_follows_pagination(api, capsys):
@@ -284,16 +155,16 @@ def test_token_list_follows_pagination(api, capsys):
     assert code == 0
     assert json.loads(out) == items
     assert [request.query for request in api.requests] == [
-        {"org": "acme", "limit": "100", "offset": "0"},
-        {"org": "acme", "limit": "100", "offset": "100"},
-        {"org": "acme", "limit": "100", "offset": "200"},
+        {"org": "acme", "active": "true", "limit": "100", "offset": "0"},
+        {"org": "acme", "active": "true", "limit": "100", "offset": "100"},
+        {"org": "acme", "active": "true", "limit": "100", "offset": "200"},
     ]
 
 
 def test_token_delete_quotes_the_preview_prefix(api, capsys):
     api.on("DELETE", "/api/v1/tokens/tdk_ci_Nw5r%E2%80%A6", (204, None, {}))
 
-    code, out, _ = run(capsys, "token", "delete", "tdk_ci_Nw5r…")
+    code, out, _ = run(capsys, "token", "delete", "tdk_ci_Nw5r…", "--yes")
 
     assert code == 0
     (request,) = api.requests
@@ -354,8 +225,8 @@ def test_the_legacy_pair_still_works_with_one_deprecation_line(api, capsys, monk
     assert code == 0
     assert api.requests[0].headers["authorization"] == f"Bearer {LEGACY_SECRET}"
     (line,) = err.splitlines()
-    assert "going away" in line and "Migrating deployments to CI tokens" in line
-    assert "docs/ci-tokens.md" in line and "Deploy auth" in line
+    assert "going away" in line and "TOKENDESK_TOKEN" in line
+    assert line.endswith(f"{api.url}/docs/ci-tokens/#migrating-deployments-to-ci-tokens")
     assert_no_secret(out, err)
 
 
@@ -452,18 +323,6 @@ def test_a_redirect_is_not_followed(api, capsys):
     assert len(api.requests) == 1
 
 
-def test_an_unreachable_server_exits_1(api, capsys, monkeypatch):
-    with ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler) as closed:
-        port = closed.server_port
-    monkeypatch.setenv("TOKENDESK_URL", f"http://127.0.0.1:{port}")
-
-    code, out, err = run(capsys, "whoami")
-
-    assert code == 1
-    assert "cannot reach" in err
-    assert_no_secret(out, err)
-
-
 # --- usage ---------------------------------------------------------------------------
 
 
@@ -522,20 +381,3 @@ def test_a_bare_deprecation_header_is_echoed(api, capsys):
 
     assert code == 0
     assert "deprecated" in err and len(err.splitlines()) == 1
-
-
-# --- packaging -----------------------------------------------------------------------
-
-
-def test_the_cli_imports_no_django():
-    script = (
-        "import sys; import tokens.cli; assert not any(m.startswith('django') for m in sys.modules)"
-    )
-    result = subprocess.run(  # noqa: S603 (fixed arguments, our own interpreter)
-        [sys.executable, "-c", script],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr

@@ -4,12 +4,16 @@
 import functools
 from collections.abc import Callable
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 
+from config.unavailable import unavailable_response
 from orgs.audit import client_ip
 from tokens.authorization import Denied, authorize
 from tokens.models import Token
@@ -92,7 +96,24 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # django-ninja raises HttpError(400) itself for one thing only: a body it cannot parse.
+    if exc.status_code == 400:
+        return error_response(request, 400, "invalid_json", "The body is not valid JSON.")
     return error_response(request, exc.status_code, "error", str(exc))
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return error_response(
+        request, 413, "payload_too_large", f"Keep the request body to {limit} bytes or fewer."
+    )
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return unavailable_response(request, exc)
 
 
 def requires(permission: str) -> Callable:

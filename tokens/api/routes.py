@@ -52,7 +52,10 @@ from tokens.services import (
     tokens_revoke_leaked,
 )
 
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 503: ErrorOut}
+# Every operation may answer these (414: tokens.middleware; 503: the database is away);
+# operations that read a JSON body add 400 (not JSON) and 413 (too large).
+ERRORS = {code: ErrorOut for code in (401, 403, 404, 409, 414, 422, 503)}
+BODY_ERRORS = {**ERRORS, 400: ErrorOut, 413: ErrorOut}
 MIN_PREVIEW_SECRET = 4
 
 
@@ -100,7 +103,7 @@ def list_projects(request: HttpRequest, org: Slug) -> QuerySet[Project]:
 
 @api.post(
     "/orgs/{org}/projects/{project}/deployments",
-    response={201: DeploymentOut, **ERRORS},
+    response={201: DeploymentOut, **BODY_ERRORS},
     tags=["orgs"],
 )
 @requires("deployments:write")
@@ -159,6 +162,9 @@ class TokenFilters(Schema):
     type: KindName | None = None
     org: Slug | None = None
     project: Text | None = Field(None, max_length=101)
+    active: bool | None = Field(
+        None, description="true: only usable tokens; false: only revoked or expired; unset: all"
+    )
 
 
 @api.get("/tokens", response={200: list[TokenOut], **ERRORS}, tags=["tokens"])
@@ -174,13 +180,14 @@ def list_tokens(request: HttpRequest, filters: Query[TokenFilters]) -> QuerySet[
     if filters.project:
         org_slug, _, project_slug = filters.project.partition("/")
         tokens = tokens.filter(organization__slug=org_slug, project__slug=project_slug)
+    if filters.active is not None:
+        active = tokens.active()
+        tokens = active if filters.active else tokens.exclude(pk__in=active.values("pk"))
     return tokens.order_by("-created_at", "-id")
 
 
 def _target_of(payload: TokenCreateIn, requester: Token):
     """(kind, organization, project, user) the new token would belong to, or 404."""
-    if payload.org and payload.project:
-        raise Denied(422, "validation_error", "Give either org or project, not both.")
     if payload.project:
         org_slug, _, project_slug = payload.project.partition("/")
         project = (
@@ -200,8 +207,6 @@ def _target_of(payload: TokenCreateIn, requester: Token):
 
 
 def _grant_of(payload: TokenCreateIn, kind: str) -> tuple[frozenset[str], str]:
-    if payload.permissions is not None and payload.role is not None:
-        raise Denied(422, "validation_error", "Give either permissions or role, not both.")
     try:
         if payload.permissions is not None:
             granted = perms.normalize(payload.permissions)
@@ -217,7 +222,7 @@ def _grant_of(payload: TokenCreateIn, kind: str) -> tuple[frozenset[str], str]:
     return perms.DEFAULT_PERMISSIONS, ("ci" if kind != Token.Kind.PERSONAL else "")
 
 
-@api.post("/tokens", response={201: IssuedTokenOut, **ERRORS}, tags=["tokens"])
+@api.post("/tokens", response={201: IssuedTokenOut, **BODY_ERRORS}, tags=["tokens"])
 @requires("tokens:write")
 @sensitive_variables("issued")
 def create_token(request: HttpRequest, payload: TokenCreateIn, response: HttpResponse):
@@ -365,7 +370,10 @@ def _allow_leak_report(request: HttpRequest) -> bool:
 @api.post(
     "/token-leaks",
     auth=None,
-    response={200: LeakReportOut, 422: ErrorOut, 429: ErrorOut},
+    response={
+        200: LeakReportOut,
+        **{code: ErrorOut for code in (400, 413, 414, 422, 429, 503)},
+    },
     tags=["tokens"],
 )
 @sensitive_variables("payload")

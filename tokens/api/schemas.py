@@ -1,11 +1,13 @@
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints, model_validator
 
 from accounts.converters import MAX_ID
 from orgs.models import AuditEvent, Deployment, Project
+from orgs.services import ENVIRONMENT_MAX_LENGTH, ENVIRONMENT_PATTERN, REF_MAX_LENGTH
 from tokens.models import Token
 from tokens.services import IssuedToken
 
@@ -21,6 +23,34 @@ KindName = Literal["personal", "ci", "deployment", "server"]
 Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[-A-Za-z0-9_]{1,50}$")]
 TokenId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+_ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _iso_8601_only(value):
+    # pydantic would read a bare number ("0.5") as seconds since 1970.
+    if isinstance(value, str) and not _ISO_DATE_TIME.match(value):
+        raise ValueError("give an ISO 8601 date-time, e.g. 2025-01-31T00:00:00Z")
+    return value
+
+
+def _in_utc_range(value: datetime) -> datetime:
+    # Naive times are UTC; an offset that moves the time past year 1 or 9999 in UTC is
+    # refused here instead of overflowing in the database driver.
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must fall between years 1 and 9999 in UTC") from None
+
+
+DateTimeFilter = Annotated[
+    datetime,
+    BeforeValidator(_iso_8601_only),
+    AfterValidator(_in_utc_range),
+    Field(description="ISO 8601 date-time; without an offset, UTC."),
+]
 
 
 class ErrorOut(Schema):
@@ -96,16 +126,34 @@ class WhoAmIOut(Schema):
     user: UserOut | None
 
 
+# Pairs of fields of which a request gives (non-null) one at most; the schema says so too.
+EXCLUSIVE_FIELDS = (("org", "project"), ("permissions", "role"))
+
+
+def _not_both(pair: tuple[str, str]) -> dict:
+    not_null = {"not": {"type": "null"}}
+    return {"not": {"required": list(pair), "properties": dict.fromkeys(pair, not_null)}}
+
+
 class TokenCreateIn(Schema):
+    model_config = {"json_schema_extra": {"allOf": [_not_both(p) for p in EXCLUSIVE_FIELDS]}}
+
     name: Text = Field(max_length=500)
     description: Text = Field("", max_length=1000)
-    org: Slug | None = Field(None, description="Organization slug: a CI token.")
+    org: Slug | None = Field(None, description="Organization slug: a CI token. Not with `project`.")
     project: Text | None = Field(
-        None, max_length=101, description="ORG/PROJECT: a project deployment token."
+        None, max_length=101, description="ORG/PROJECT: a project deployment token. Not with `org`."
     )
-    permissions: list[Text] | None = Field(None, max_length=50)
-    role: Text | None = Field(None, max_length=20)
+    permissions: list[Text] | None = Field(None, max_length=50, description="Not with `role`.")
+    role: Text | None = Field(None, max_length=20, description="Not with `permissions`.")
     expires_in_days: int | None = Field(None, ge=1, le=3650)
+
+    @model_validator(mode="after")
+    def _one_of_each_pair(self) -> "TokenCreateIn":
+        for first, second in EXCLUSIVE_FIELDS:
+            if getattr(self, first) is not None and getattr(self, second) is not None:
+                raise ValueError(f"give either {first} or {second}, not both")
+        return self
 
 
 class OrganizationOut(Schema):
@@ -129,8 +177,12 @@ class ProjectOut(Schema):
 
 
 class DeploymentIn(Schema):
-    ref: Text = Field(max_length=500, description="The commit, tag or branch deployed.")
-    environment: Text = Field("production", max_length=100)
+    ref: Text = Field(
+        min_length=1, max_length=REF_MAX_LENGTH, description="The commit, tag or branch deployed."
+    )
+    environment: str = Field(
+        "production", max_length=ENVIRONMENT_MAX_LENGTH, pattern=ENVIRONMENT_PATTERN
+    )
 
 
 class DeploymentOut(Schema):
@@ -193,8 +245,8 @@ class AuditFilters(Schema):
     actor: Text = Field("", max_length=200)
     action: Text = Field("", max_length=50)
     token: Text = Field("", max_length=200)
-    since: datetime | None = None
-    until: datetime | None = None
+    since: DateTimeFilter | None = None
+    until: DateTimeFilter | None = None
     before: int | None = Field(None, ge=1, le=MAX_ID)
     limit: int = Field(50, ge=1, le=100)
 
