@@ -127,6 +127,10 @@ def test_every_page_and_dialog_works_under_the_policy(page: Page, demo):
         visit(page, url)
         expect(page.get_by_role("heading", level=1)).to_be_visible()
 
+    visit(page, "/settings/tokens/activity/")
+    visit(page, "/cli/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+
     # The admin (Django's own templates).
     visit(page, "/admin/")
     visit(page, "/admin/tokens/token/")

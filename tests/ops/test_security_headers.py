@@ -7,8 +7,10 @@ import pytest
 from csp.constants import NONCE
 from csp.middleware import CSPMiddleware
 from django.conf import settings
+from django.db import OperationalError
 from django.http import HttpResponse
 from django.test import RequestFactory
+from django.urls import path
 
 from ops.middleware import ContentSecurityPolicy
 
@@ -100,3 +102,19 @@ def test_a_changed_setting_changes_the_policy(settings):
     assert _through(ContentSecurityPolicy, plain)["Content-Security-Policy"] == (
         "default-src 'none'"
     )
+
+
+def _database_down(request):
+    raise OperationalError("connection refused")
+
+
+urlpatterns = [path("down/", _database_down), path("api/v1/down", _database_down)]
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("url", ["/down/", "/api/v1/down"])
+def test_the_unavailable_answers_carry_both_policies(client, url):
+    response = client.get(url)
+    assert response.status_code == 503
+    assert response["Permissions-Policy"] == PERMISSIONS_POLICY
+    assert "default-src 'self'" in response["Content-Security-Policy"]
