@@ -5,6 +5,7 @@ from accounts.converters import IdConverter
 from accounts.guides import guide
 from config.cli_downloads import cli_file, cli_page
 from config.health import healthz, readyz
+from config.metrics import metrics_view
 from tokens.api import api
 from tokens.views import dashboard
 
@@ -25,4 +26,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
 ]

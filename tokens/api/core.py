@@ -16,7 +16,7 @@ from ninja.security import HttpBearer
 from config.unavailable import unavailable_response
 from orgs.audit import client_ip
 from tokens.authorization import Denied, authorize
-from tokens.models import Token
+from tokens.credential import Credential
 from tokens.services import InvalidToken, TokenConfigurationError, token_verify
 
 
@@ -28,18 +28,18 @@ class InvalidTokenError(Denied):
 class BearerTokenAuth(HttpBearer):
     # Overrides HttpBearer.__call__, which logs the whole Authorization header (a token)
     # when the scheme is unexpected in DEBUG.
-    def __call__(self, request: HttpRequest) -> Token:
+    def __call__(self, request: HttpRequest) -> Credential:
         # META, not request.headers: that builds a dict of every header on each request.
         scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
         if scheme.lower() != "bearer" or not credentials.strip():
             raise InvalidTokenError("Send a token in the Authorization header: Bearer <token>.")
         return self.authenticate(request, credentials.strip())
 
-    def authenticate(self, request: HttpRequest, token: str) -> Token:
+    def authenticate(self, request: HttpRequest, token: str) -> Credential:
         try:
             return token_verify(token, ip=client_ip(request))
         except InvalidToken as error:
-            if error.reason == "malformed":
+            if error.reason in ("malformed", "bad_checksum"):
                 raise InvalidTokenError(
                     "This is not a Tokendesk token: check that it was copied whole."
                 ) from None
