@@ -49,10 +49,14 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
+# SQLite, then a throwaway PostgreSQL cluster bench/run.py starts itself (as .ci/run does).
 bench: $(BENCH_STAMP)
 	@command -v wrk >/dev/null 2>&1 || { \
 		echo "Installing Debian's wrk for the HTTP load"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "Installing Debian's PostgreSQL for the PostgreSQL half of the bench"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:

@@ -108,7 +108,7 @@ def _credential(row) -> Credential:
     return Credential(*row)
 
 
-def _fetch(connection, digests: list[str]):
+def _fetch(connection, digests: list[str], prepare: bool):
     if connection.queries_logged:
         with connection.cursor() as cursor:
             cursor.execute(lookup_sql(len(digests)), digests)
@@ -124,7 +124,6 @@ def _fetch(connection, digests: list[str]):
         if connection.vendor == "postgresql":
             # A server-binding cursor: Django's own (client-side binding) cannot prepare.
             with psycopg.Cursor(raw) as cursor:
-                prepare = settings.TOKEN_LOOKUP_PREPARED
                 cursor.execute(lookup_sql(len(digests)), digests, prepare=prepare)
                 return cursor.fetchone()
     with connection.cursor() as cursor:
@@ -132,7 +131,12 @@ def _fetch(connection, digests: list[str]):
         return cursor.fetchone()
 
 
-def credential_by_digest(digests: list[str], *, using: str = "default") -> Credential | None:
-    """The credential whose digest is one of `digests` (user, organization, project joined)."""
-    row = _fetch(connections[using], digests)
+def credential_by_digest(
+    digests: list[str], *, using: str = "default", prepare: bool | None = None
+) -> Credential | None:
+    """The credential whose digest is one of `digests` (user, organization, project joined).
+    `prepare` overrides TOKEN_LOOKUP_PREPARED (the bench measures both)."""
+    if prepare is None:
+        prepare = settings.TOKEN_LOOKUP_PREPARED
+    row = _fetch(connections[using], digests, prepare)
     return None if row is None else _credential(row)
