@@ -19,6 +19,7 @@ GUIDES = {
     "deployment-tokens": "deployment-tokens.md",
     "api": "api.md",
     "security": "security.md",
+    "production": "production.md",
 }
 _FILE_TO_SLUG = {filename: slug for slug, filename in GUIDES.items()}
 _MD_LINK = re.compile(r'href="([a-z-]+\.md)(#[^"]*)?"')
