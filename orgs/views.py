@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.ui import finish, refuse, render_dialog
+from accounts.ui import finish, page_of, refuse, render_dialog
 from orgs import access, audit, services
 from orgs.audit import Actor
 from orgs.forms import (
@@ -202,18 +202,26 @@ def _assignable_roles(membership: Membership) -> list[tuple[str, str]]:
     ]
 
 
-def _members_context(membership: Membership) -> dict:
+MEMBERS_PER_PAGE = 100
+
+
+def _members_context(request: HttpRequest, membership: Membership) -> dict:
+    """One page of the members (an organization may have thousands), by e-mail."""
     organization = membership.organization
     members = (
         Membership.objects.filter(organization=organization)
         .select_related("user")
-        .order_by("user__email")
+        .order_by("user__email", "pk")
     )
+    page = page_of(request, members, per_page=MEMBERS_PER_PAGE)
     return {
         "organization": organization,
         "membership": membership,
         "is_admin": access.is_admin(membership),
-        "members": [(member, access.can_manage_member(membership, member)) for member in members],
+        "page": page,
+        "members": [
+            (member, access.can_manage_member(membership, member)) for member in page.object_list
+        ],
         "assignable_roles": _assignable_roles(membership),
     }
 
@@ -232,14 +240,14 @@ def _member_or_404(membership: Membership, membership_id: int) -> Membership:
 def members(request: HttpRequest, org: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     template = f"{MEMBERS_PAGE}#member-table" if request.htmx else MEMBERS_PAGE
-    return render(request, template, _members_context(membership))
+    return render(request, template, _members_context(request, membership))
 
 
 def _members_dialog(request, membership, partial, **context) -> HttpResponse:
     context.setdefault("organization", membership.organization)
     context.setdefault("assignable_roles", _assignable_roles(membership))
     return render_dialog(
-        request, MEMBERS_PAGE, partial, lambda: _members_context(membership), **context
+        request, MEMBERS_PAGE, partial, lambda: _members_context(request, membership), **context
     )
 
 
@@ -314,7 +322,7 @@ def member_remove(request: HttpRequest, org: str, membership_id: int) -> HttpRes
             request,
             MEMBERS_PAGE,
             "member-remove",
-            lambda: _members_context(membership),
+            lambda: _members_context(request, membership),
             member=member,
             organization=membership.organization,
             **_credentials_left(membership.organization, [member.user]),
