@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orgs', '0004_audit_event_project_backfill'),
+        ("orgs", "0004_audit_event_project_backfill"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['organization', '-id'], name='audit_org_id_idx'),
+            model_name="auditevent",
+            index=models.Index(fields=["organization", "-id"], name="audit_org_id_idx"),
         ),
     ]

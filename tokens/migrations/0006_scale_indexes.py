@@ -5,24 +5,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orgs', '0005_scale_indexes'),
-        ('tokens', '0005_backfill_creators_and_audit_projects'),
+        ("orgs", "0005_scale_indexes"),
+        ("tokens", "0005_backfill_creators_and_audit_projects"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='token',
-            index=models.Index(condition=models.Q(('revoked_at__isnull', True)), fields=['user', 'kind', '-created_at', '-id'], name='token_personal_live_idx'),
+            model_name="token",
+            index=models.Index(
+                condition=models.Q(("revoked_at__isnull", True)),
+                fields=["user", "kind", "-created_at", "-id"],
+                name="token_personal_live_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='token',
-            index=models.Index(condition=models.Q(('revoked_at__isnull', True)), fields=['organization', 'kind', '-created_at', '-id'], name='token_org_live_idx'),
+            model_name="token",
+            index=models.Index(
+                condition=models.Q(("revoked_at__isnull", True)),
+                fields=["organization", "kind", "-created_at", "-id"],
+                name="token_org_live_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='token',
-            index=models.Index(condition=models.Q(('revoked_at__isnull', True)), fields=['project', '-created_at', '-id'], name='token_project_live_idx'),
+            model_name="token",
+            index=models.Index(
+                condition=models.Q(("revoked_at__isnull", True)),
+                fields=["project", "-created_at", "-id"],
+                name="token_project_live_idx",
+            ),
         ),
     ]
