@@ -7,17 +7,19 @@ unless TOKEN_LOOKUP_PREPARED is off: planning the four-table join costs more tha
 it, and a prepared statement is planned once per connection. Turn it off behind a pooler in
 transaction mode (PgBouncer before 1.21), which cannot keep a connection's statements.
 
+With CONN_HEALTH_CHECKS (settings.py), the lookup doubles as the request's connection check:
+Django's own check is a SELECT 1 before the first query of every request.
+
 While Django records queries (DEBUG, or a test counting them) the statement goes through
 Django's cursor instead, so it is counted and logged like any other."""
 
 import json
-import sqlite3
 from datetime import UTC, datetime
 from functools import cache
 
 import psycopg
 from django.conf import settings
-from django.db import connections
+from django.db import InterfaceError, OperationalError, connections
 
 from accounts.models import User
 from orgs.models import Organization, Project
@@ -113,14 +115,31 @@ def _fetch(connection, digests: list[str], prepare: bool):
         with connection.cursor() as cursor:
             cursor.execute(lookup_sql(len(digests)), digests)
             return cursor.fetchone()
-    connection.close_if_health_check_failed()
+    if (
+        connection.connection is not None
+        and connection.health_check_enabled
+        and not connection.health_check_done
+        and not connection.in_atomic_block
+    ):
+        # The lookup is the request's health check: rather than Django's SELECT 1 before the
+        # first query of each request (a round trip on every API call), run it, and if the
+        # reused connection turns out broken, reconnect once and run it again.
+        try:
+            row = _execute(connection, digests, prepare)
+        except (OperationalError, InterfaceError):
+            connection.close()
+            row = _execute(connection, digests, prepare)
+        connection.health_check_done = True
+        return row
+    return _execute(connection, digests, prepare)
+
+
+def _execute(connection, digests: list[str], prepare: bool):
     connection.ensure_connection()
     with connection.wrap_database_errors:
         raw = connection.connection
         if connection.vendor == "sqlite":
-            return sqlite3.Connection.execute(
-                raw, lookup_sql(len(digests), "?"), digests
-            ).fetchone()
+            return raw.execute(lookup_sql(len(digests), "?"), digests).fetchone()
         if connection.vendor == "postgresql":
             # A server-binding cursor: Django's own (client-side binding) cannot prepare.
             with psycopg.Cursor(raw) as cursor:

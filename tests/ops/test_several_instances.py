@@ -40,6 +40,7 @@ pytestmark = pytest.mark.skipif(
 )
 REDIS_STARTUP_SECONDS = 20
 BURST_REQUESTS = 60
+METRICS_TOKEN = "scrape-secret-for-the-instances"
 
 
 def _call(url: str, token: str, method: str = "GET") -> int:
@@ -88,17 +89,24 @@ def redis_url(tmp_path):
 @pytest.fixture
 def two_instances(transactional_db, redis_url, tmp_path):
     url, _ = redis_url
-    environment = _production_environment() | {"CACHE_URL": url}
+    environment = _production_environment() | {
+        "CACHE_URL": url,
+        "METRICS_ENABLED": "1",
+        "METRICS_TOKEN": METRICS_TOKEN,
+    }
     servers = []
     try:
         for name in ("a", "b"):
             port = _free_port()
             log = tmp_path / f"{name}.log"
+            # Each instance's workers count in files of its own directory (gunicorn.conf.py).
+            metrics_dir = tmp_path / f"metrics-{name}"
+            metrics_dir.mkdir()
             process = subprocess.Popen(  # noqa: S603
                 [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
                  "--workers", "2", "--error-logfile", str(log)],
                 cwd=ROOT,
-                env=environment,
+                env=environment | {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)},
             )  # fmt: skip
             servers.append((f"http://127.0.0.1:{port}", process, log))
         for base_url, process, log in servers:
@@ -108,6 +116,18 @@ def two_instances(transactional_db, redis_url, tmp_path):
         for _, process, _ in servers:
             process.terminate()
             process.wait(timeout=30)
+
+
+def _valid_verifications(base_url: str) -> float:
+    """tokendesk_token_verifications_total{outcome="valid"} as one instance reports it: the
+    sum over its workers (PROMETHEUS_MULTIPROC_DIR)."""
+    request = urllib.request.Request(  # noqa: S310
+        f"{base_url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback)
+        text = response.read().decode()
+    prefix = 'tokendesk_token_verifications_total{outcome="valid"} '
+    return sum(float(line[len(prefix) :]) for line in text.splitlines() if line.startswith(prefix))
 
 
 def test_two_instances_share_revocations_rate_limits_and_last_use(two_instances, redis_url):
@@ -137,10 +157,15 @@ def test_two_instances_share_revocations_rate_limits_and_last_use(two_instances,
     # last_used_at is written once a minute per token across both instances: a legacy
     # server token records each write as a legacy.use audit event, so the writes are counted.
     legacy = make_legacy_server_token(make_org("acme", owner="owner@acme.test"), user)
+    valid_before = {base_url: _valid_verifications(base_url) for base_url in (a, b)}
     urls = [f"{(a, b)[i % 2]}/api/v1/whoami" for i in range(BURST_REQUESTS)]
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(lambda url: _call(url, legacy.plaintext), urls))
     assert statuses == [200] * BURST_REQUESTS
+    # /metrics of each instance adds up its two workers' counts: half the burst each.
+    for base_url in (a, b):
+        counted = _valid_verifications(base_url) - valid_before[base_url]
+        assert counted == BURST_REQUESTS / 2, (base_url, counted)
     writes = AuditEvent.objects.filter(action="legacy.use", target_id=legacy.token.pk)
     assert writes.count() == 1
     assert Token.objects.get(pk=legacy.token.pk).last_used_at is not None

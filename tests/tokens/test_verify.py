@@ -230,3 +230,35 @@ def test_a_refused_token_costs_one_query(user, state, django_assert_num_queries)
     ):
         token_verify(issued.plaintext)
     assert caught.value.reason == state
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_lookup_reconnects_once_when_the_reused_connection_died(settings):
+    """With CONN_HEALTH_CHECKS the lookup is the request's connection check (no SELECT 1 of
+    Django's first): a connection the server dropped between requests is replaced."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a server that drops connections: this runs with DATABASE_URL=postgres://…")
+    import psycopg
+    from django.db import close_old_connections
+
+    from tests.factories import make_user
+
+    issued = make_personal_token(make_user("reconnect@x.test"))
+    connection.ensure_connection()
+    settings_dict = connection.settings_dict
+    before = connection.connection.info.backend_pid
+    with psycopg.connect(
+        host=settings_dict["HOST"] or "localhost",
+        port=settings_dict["PORT"] or 5432,
+        user=settings_dict["USER"],
+        password=settings_dict["PASSWORD"] or None,
+        dbname=settings_dict["NAME"],
+        autocommit=True,
+    ) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [before])
+    close_old_connections()  # what a new request does: the next query checks the connection
+    assert connection.health_check_enabled and not connection.health_check_done
+
+    assert token_verify(issued.plaintext).id == issued.token.pk
+    assert connection.connection.info.backend_pid != before
+    assert connection.health_check_done
