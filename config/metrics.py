@@ -1,10 +1,12 @@
 """Operational faces, beside /healthz and /readyz: Prometheus metrics at /metrics and one
 JSON log line per request. Both are off unless a setting turns them on (settings.py).
 
-Metrics: token verifications by outcome and their latency (tokens/metrics.py), requests by
-route template and status (here). Under gunicorn each worker counts in its own memory; with
-PROMETHEUS_MULTIPROC_DIR set (before the workers start) they write to files there and
-/metrics adds them up (gunicorn.conf.py clears a dead worker's gauges)."""
+Metrics: token verifications by outcome and their latency (counted from the tokens app's
+token_verified signal), requests by route template and status. The receiver connects when
+the URLconf imports this module, before any request is verified. Under gunicorn each worker
+counts in its own memory; with PROMETHEUS_MULTIPROC_DIR set (before the workers start) they
+write to files there and /metrics adds them up (gunicorn.conf.py clears a dead worker's
+gauges)."""
 
 import hmac
 import json
@@ -15,6 +17,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
+from django.dispatch import receiver
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -29,8 +32,24 @@ from prometheus_client import (
 )
 
 from tokens.credential import Credential
+from tokens.signals import token_verified
 
 logger = logging.getLogger("tokendesk.requests")
+
+# Every reason token_verify can give, so each series exists (at 0) from the first scrape.
+OUTCOMES = ("valid", "malformed", "bad_checksum", "unknown", "revoked", "expired", "inactive_user")
+VERIFICATIONS = Counter(
+    "tokendesk_token_verifications",
+    "Token verifications by outcome.",
+    ["outcome"],
+)
+VERIFY_SECONDS = Histogram(
+    "tokendesk_token_verify_seconds",
+    "Time to verify a presented token (parse, digest, lookup, last-use bookkeeping).",
+    buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+)
+for _outcome in OUTCOMES:
+    VERIFICATIONS.labels(_outcome)
 
 REQUESTS = Counter(
     "tokendesk_http_requests",
@@ -44,6 +63,13 @@ REQUEST_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
 UNMATCHED = "<unmatched>"
+
+
+@receiver(token_verified)
+def count_verification(sender, *, outcome: str, seconds: float, **kwargs) -> None:
+    if settings.METRICS_ENABLED:
+        VERIFICATIONS.labels(outcome).inc()
+        VERIFY_SECONDS.observe(seconds)
 
 
 def route_of(request: HttpRequest) -> str:

@@ -17,10 +17,11 @@ from django.views.decorators.debug import sensitive_variables
 from orgs import audit
 from orgs.audit import Actor
 from tokens import format as token_format
-from tokens import metrics, notifications
+from tokens import notifications
 from tokens.credential import Credential
 from tokens.lookup import credential_by_digest
 from tokens.models import Token
+from tokens.signals import token_verified
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -212,14 +213,14 @@ def _live_name_taken(token: Token) -> bool:
 @sensitive_variables("plaintext")
 def token_verify(plaintext: str, *, ip: str | None = None) -> Credential:
     """Format and checksum first (no query), then one indexed lookup by digest. Each outcome
-    is counted for /metrics (tokens/metrics.py)."""
+    is announced (tokens.signals.token_verified) for /metrics."""
     started = time.perf_counter()
     try:
         credential = _verify(plaintext, ip=ip)
     except InvalidToken as error:
-        metrics.verified(error.reason, time.perf_counter() - started)
+        token_verified.send(Credential, outcome=error.reason, seconds=time.perf_counter() - started)
         raise
-    metrics.verified("valid", time.perf_counter() - started)
+    token_verified.send(Credential, outcome="valid", seconds=time.perf_counter() - started)
     return credential
 
 
