@@ -6,7 +6,7 @@ from typing import Any
 from django.db import models
 from django.http import HttpRequest
 
-from accounts.ui import PAGE_SIZE
+from lib.ui import PAGE_SIZE
 from ops.client_address import client_ip  # also imported from here by tokens.api
 from orgs.models import AuditEvent, Organization, Project
 

@@ -2,11 +2,11 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django import forms
 
-from accounts.converters import MAX_ID, ModelIdsField
 from accounts.models import User
+from lib.ids import MAX_ID, ModelIdsField
+from lib.limits import MAX_TOKEN_LIFETIME_DAYS
 from orgs.audit import ACTIONS
 from orgs.models import Membership
-from orgs.services import MAX_TOKEN_LIFETIME_DAYS
 
 
 class ProjectCreateForm(forms.Form):

@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.ui import finish, refuse, render_dialog
+from lib.errors import RuleError
+from lib.ui import finish, refuse, render_dialog
 from orgs import access, audit, services
 from orgs.audit import Actor
 from orgs.forms import (
@@ -102,7 +103,7 @@ def project_create(request: HttpRequest, org: str) -> HttpResponse:
                 slug=form.cleaned_data["slug"],
                 actor=Actor.from_request(request),
             )
-        except services.OrgRuleError as error:
+        except RuleError as error:
             form.add_error(error.field, error.message)
         else:
             return finish(
@@ -152,7 +153,7 @@ def project_edit(request: HttpRequest, org: str, project: str) -> HttpResponse:
                 actor=Actor.from_request(request),
                 revoke_credentials=form.cleaned_data["revoke_credentials"],
             )
-        except services.OrgRuleError as error:
+        except RuleError as error:
             form.add_error(error.field, error.message)
         else:
             return finish(
@@ -261,7 +262,7 @@ def member_add(request: HttpRequest, org: str) -> HttpResponse:
                 by=membership,
                 actor=Actor.from_request(request),
             )
-        except services.OrgRuleError as error:
+        except RuleError as error:
             form.add_error(error.field, error.message)
         else:
             return finish(
@@ -291,7 +292,7 @@ def member_role(request: HttpRequest, org: str, membership_id: int) -> HttpRespo
             by=membership,
             actor=Actor.from_request(request),
         )
-    except services.OrgRuleError as error:
+    except RuleError as error:
         return refuse(request, error.message, redirect_to=back)
     return finish(
         request,
@@ -326,7 +327,7 @@ def member_remove(request: HttpRequest, org: str, membership_id: int) -> HttpRes
             actor=Actor.from_request(request),
             revoke_credentials=request.POST.get("revoke_credentials") == "on",
         )
-    except services.OrgRuleError as error:
+    except RuleError as error:
         return refuse(request, error.message, redirect_to=back)
     if member.user_id == request.user.id:
         messages.success(request, f"You left {membership.organization.name}.")

@@ -11,7 +11,10 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from accounts.ui import finish, refuse, render_dialog
+from lib.errors import RuleError
+from lib.limits import MAX_TOKEN_LIFETIME_DAYS
+from lib.listing import token_listing
+from lib.ui import finish, refuse, render_dialog
 from orgs import access
 from orgs.audit import Actor
 from orgs.models import Membership, Project
@@ -22,7 +25,6 @@ from tokens.forms import CITokenForm
 from tokens.models import Token
 from tokens.services import (
     TokenConfigurationError,
-    TokenRuleError,
     max_lifetime_days,
     salt_is_configured,
     token_delete,
@@ -30,7 +32,6 @@ from tokens.services import (
     token_regenerate,
     token_revoke,
 )
-from tokens.views import token_listing
 
 CI_PAGE = "tokens/ci.html"
 DEPLOYMENT_PAGE = "tokens/deployment.html"
@@ -60,6 +61,7 @@ def _ci_context(request: HttpRequest, membership: Membership) -> dict:
         "role_labels": perms.ROLE_LABELS,
         "is_admin": True,
         "limit_days": organization.max_token_lifetime_days,
+        "max_lifetime_days": MAX_TOKEN_LIFETIME_DAYS,
     }
 
 
@@ -109,7 +111,7 @@ def ci_token_create(request: HttpRequest, org: str) -> HttpResponse:
         return _ci_dialog(
             request, membership, "create-dialog", status=503, config_error=str(error), **dialog
         )
-    except TokenRuleError as error:
+    except RuleError as error:
         form.add_error(error.field, error.message)
         return _ci_dialog(request, membership, "create-dialog", status=422, **dialog)
     # The only time this token is shown: the response is never cached (see never_cache).
@@ -132,7 +134,7 @@ def ci_token_reset(request: HttpRequest, org: str, token_id: int) -> HttpRespons
         return _ci_dialog(
             request, membership, "confirm-reset", status=503, token=token, config_error=str(error)
         )
-    except TokenRuleError as error:
+    except RuleError as error:
         return refuse(request, error.message, redirect_to=reverse("tokens:ci", args=[org]))
     response = _ci_dialog(request, membership, "token-shown", issued=issued)
     return trigger_client_event(response, CI_CHANGED)
@@ -218,7 +220,7 @@ def deployment_token_generate(request: HttpRequest, org: str, project: str) -> H
         return _deployment_dialog(
             request, membership, project_obj, "config-error", status=503, config_error=str(error)
         )
-    except TokenRuleError as error:
+    except RuleError as error:
         back = reverse("tokens:deployment", args=[org, project])
         return refuse(request, error.message, redirect_to=back, status=422)
     # The only time this token is shown: the response is never cached (see never_cache).

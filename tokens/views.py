@@ -11,8 +11,10 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import trigger_client_event
 
-from accounts.converters import parse_id
-from accounts.ui import finish, page_of, render_dialog
+from lib.errors import RuleError
+from lib.ids import parse_id
+from lib.listing import token_listing
+from lib.ui import finish, render_dialog
 from orgs import access, audit
 from orgs.audit import Actor
 from orgs.models import AuditEvent, Membership
@@ -21,7 +23,6 @@ from tokens.models import Token
 from tokens.notifications import NOTICE_PERIOD
 from tokens.services import (
     TokenConfigurationError,
-    TokenRuleError,
     salt_is_configured,
     token_issue,
     token_revoke,
@@ -34,14 +35,6 @@ TOKENS_CHANGED = "tokensChanged"
 
 def _get_personal_token(request: HttpRequest, token_id: int) -> Token:
     return get_object_or_404(Token.objects.personal_for(request.user), pk=token_id)
-
-
-def token_listing(tokens, request: HttpRequest) -> dict:
-    """The page of a token table: active, or revoked with `?show=revoked`."""
-    show_revoked = request.GET.get("show") == "revoked"
-    tokens = tokens.select_related("created_by", "revoked_by")
-    page = page_of(request, tokens.revoked() if show_revoked else tokens.unrevoked())
-    return {"tokens": page.object_list, "page": page, "show_revoked": show_revoked}
 
 
 def _page_context(request: HttpRequest) -> dict:
@@ -113,7 +106,7 @@ def personal_token_create(request: HttpRequest) -> HttpResponse:
         )
     except TokenConfigurationError as error:
         return _render(request, "create-dialog", status=503, form=form, config_error=str(error))
-    except TokenRuleError as error:
+    except RuleError as error:
         form.add_error(error.field, error.message)
         return _render(request, "create-dialog", status=422, form=form)
     # The only time this token is shown: the response is never cached (see never_cache).

@@ -7,11 +7,12 @@ from django.db import close_old_connections, connection
 from django.urls import reverse
 from django.utils import timezone
 
+from lib.errors import RuleError
 from orgs.audit import Actor
 from orgs.models import Membership
 from tests.factories import make_ci_token, make_deployment_token, make_org, make_project
 from tokens.models import Token
-from tokens.services import InvalidToken, TokenRuleError, token_regenerate, token_verify
+from tokens.services import InvalidToken, token_regenerate, token_verify
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -107,7 +108,7 @@ class TestReset:
 
         issued = make_ci_token(org, owner)
         token_revoke(token=issued.token, actor=Actor(user=owner))
-        with pytest.raises(TokenRuleError):
+        with pytest.raises(RuleError):
             token_regenerate(token=issued.token, actor=Actor(user=owner))
 
     @pytest.mark.django_db(transaction=True)
@@ -148,7 +149,7 @@ class TestPolicy:
     def test_the_maximum_lifetime_is_enforced_at_creation(self, org, owner):
         org.max_token_lifetime_days = 30
         org.save()
-        with pytest.raises(TokenRuleError, match="at most 30 days"):
+        with pytest.raises(RuleError, match="at most 30 days"):
             make_ci_token(org, owner, expires_in_days=90)
         token = make_ci_token(org, owner).token  # no expiry asked → the maximum
         assert timedelta(days=29) < token.expires_at - timezone.now() <= timedelta(days=30)

@@ -11,11 +11,12 @@ from django.views.decorators.debug import sensitive_variables
 from ninja import Field, Query, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from accounts.converters import parse_id
+from lib.errors import RuleError
+from lib.ids import parse_id
 from orgs import audit
 from orgs.audit import Actor, client_ip
 from orgs.models import Deployment, Organization, Project
-from orgs.services import OrgRuleError, deployment_create
+from orgs.services import deployment_create
 from tokens import authorization
 from tokens import permissions as perms
 from tokens.api.core import api, requires
@@ -44,7 +45,6 @@ from tokens.models import Token
 from tokens.services import (
     TokenConfigurationError,
     TokenNotRenewable,
-    TokenRuleError,
     ensure_renewable,
     token_delete,
     token_issue,
@@ -70,7 +70,7 @@ def _no_store(response: HttpResponse) -> None:
     response["Cache-Control"] = "no-store"
 
 
-def _unprocessable(error: TokenRuleError | OrgRuleError | ValueError) -> Denied:
+def _unprocessable(error: RuleError | RuleError | ValueError) -> Denied:
     return Denied(422, "validation_error", getattr(error, "message", str(error)))
 
 
@@ -118,7 +118,7 @@ def create_deployment(request: HttpRequest, org: Slug, project: Slug, payload: D
             environment=payload.environment,
             actor=Actor.from_request(request, token=request.auth),
         )
-    except OrgRuleError as error:
+    except RuleError as error:
         raise _unprocessable(error) from None
     return Status(201, deployment)
 
@@ -252,7 +252,7 @@ def create_token(request: HttpRequest, payload: TokenCreateIn, response: HttpRes
             expires_in_days=payload.expires_in_days,
             actor=Actor.from_request(request, token=requester),
         )
-    except TokenRuleError as error:
+    except RuleError as error:
         raise _unprocessable(error) from None
     except TokenConfigurationError as error:
         raise Denied(503, "server_misconfigured", str(error)) from None
@@ -333,7 +333,7 @@ def regenerate_token(
         issued = token_regenerate(
             token=target, actor=Actor.from_request(request, token=request.auth)
         )
-    except TokenRuleError as error:
+    except RuleError as error:
         raise _unprocessable(error) from None
     _no_store(response)
     # The only time this new secret is shown.

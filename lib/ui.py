@@ -1,5 +1,6 @@
 """The dialog pattern every page shares: with HTMX a view answers the named partial it
-swaps; without JavaScript it answers the whole page with that dialog open, or a redirect."""
+swaps; without JavaScript it answers the whole page with that partial rendered open in its
+dialog slot (`dialog` in base.html), or a redirect."""
 
 from collections.abc import Callable
 
@@ -7,6 +8,7 @@ from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django_htmx.http import trigger_client_event
 
 
@@ -21,7 +23,8 @@ def render_dialog(
 ) -> HttpResponse:
     if request.htmx:
         return render(request, f"{page}#{partial}", context, status=status)
-    full = {**page_context(), "open_dialog": partial, **context}
+    full = {**page_context(), **context}
+    full["dialog"] = render_to_string(f"{page}#{partial}", full, request=request)
     return render(request, page, full, status=status)
 
 
