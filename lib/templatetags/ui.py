@@ -86,3 +86,36 @@ def dialog_button(url: str, text: str, *, label: str = "", css: str = "outline s
         format_html(' aria-label="{}"', label) if label else "",
         text,
     )
+
+
+@register.simple_block_tag(takes_context=True)
+def table(
+    context,
+    content: str,
+    css: str = "striped",
+    *,
+    rows=True,
+    empty: str = "",
+    page=None,
+    labelledby: str = "",
+    columns: str = "",
+) -> str:
+    """A scrollable table: a header row of `columns` ("Name|Token|…"; an empty name is the
+    actions column, named for screen readers only), the body's rows, then the pager of
+    `page`; or, when `rows` is empty, the `empty` sentence (templates/includes/table.html)."""
+    tail = context.template.engine.get_template("includes/table.html")
+    return tail.render(
+        template.Context(
+            {
+                "css": css,
+                "body": content,
+                "rows": rows,
+                "empty": empty,
+                "page": page,
+                "labelledby": labelledby,
+                "columns": columns.split("|") if columns else [],
+                "request": context.get("request"),
+            },
+            autoescape=context.autoescape,
+        )
+    )
