@@ -1,11 +1,9 @@
 """Token tables: active tokens, or the revoked ones with `?show=revoked`, one page at a time."""
 
-from django.http import HttpRequest
-
-from lib.ui import page_of
+from lib.ui import HtmxHttpRequest, page_of
 
 
-def token_listing(tokens, request: HttpRequest) -> dict:
+def token_listing(tokens, request: HtmxHttpRequest) -> dict:
     """The page of a token table: active, or revoked with `?show=revoked`."""
     show_revoked = request.GET.get("show") == "revoked"
     tokens = tokens.select_related("created_by", "revoked_by")

@@ -10,10 +10,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django_htmx.http import trigger_client_event
+from django_htmx.middleware import HtmxDetails
+
+
+class HtmxHttpRequest(HttpRequest):
+    """A dashboard request: HtmxMiddleware sets `htmx` (truthy when HTMX sent it). Views
+    annotate their request with it."""
+
+    htmx: HtmxDetails
 
 
 def render_dialog(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     page: str,
     partial: str,
     page_context: Callable[[], dict],
@@ -28,7 +36,7 @@ def render_dialog(
     return render(request, page, full, status=status)
 
 
-def finish(request: HttpRequest, text: str, *, redirect_to: str, event: str) -> HttpResponse:
+def finish(request: HtmxHttpRequest, text: str, *, redirect_to: str, event: str) -> HttpResponse:
     """After a change: HTMX closes the dialog, shows the message and fires `event` so the
     table refreshes; without JavaScript, redirect back with the message."""
     messages.success(request, text)
@@ -38,7 +46,9 @@ def finish(request: HttpRequest, text: str, *, redirect_to: str, event: str) -> 
     return redirect(redirect_to)
 
 
-def refuse(request: HttpRequest, text: str, *, redirect_to: str, status: int = 409) -> HttpResponse:
+def refuse(
+    request: HtmxHttpRequest, text: str, *, redirect_to: str, status: int = 409
+) -> HttpResponse:
     """A rule said no (e.g. the last owner): show why, change nothing."""
     messages.error(request, text)
     if request.htmx:
@@ -49,6 +59,6 @@ def refuse(request: HttpRequest, text: str, *, redirect_to: str, status: int = 4
 PAGE_SIZE = 50
 
 
-def page_of(request: HttpRequest, queryset, *, per_page: int = PAGE_SIZE) -> Page:
+def page_of(request: HtmxHttpRequest, queryset, *, per_page: int = PAGE_SIZE) -> Page:
     """One page of a list (`?page=N`): a COUNT and a LIMIT query, whatever the list's size."""
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))

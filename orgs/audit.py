@@ -14,10 +14,9 @@ USER_AGENT_MAX = 300
 
 ACTIONS = {
     "token.create": "Token created",
-    "token.regenerate": "Token reset",
+    "token.reset": "Token reset",
     "token.revoke": "Token revoked",
     "token.revoke_all": "All personal tokens revoked",
-    "token.delete": "Token deleted",
     "token.leak_report": "Leaked token revoked",
     "legacy.use": "Legacy credential used",
     "member.add": "Member added",

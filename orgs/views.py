@@ -4,14 +4,14 @@ Non-members get 404; members who may see a page but not change it get 403."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lib.errors import RuleError
-from lib.ui import finish, refuse, render_dialog
+from lib.ui import HtmxHttpRequest, finish, refuse, render_dialog
 from orgs import access, audit, services
 from orgs.audit import Actor
 from orgs.forms import (
@@ -80,7 +80,7 @@ def _project_or_404(membership: Membership, slug: str) -> Project:
 
 @never_cache
 @login_required
-def overview(request: HttpRequest, org: str) -> HttpResponse:
+def overview(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     template = f"{OVERVIEW_PAGE}#project-table" if request.htmx else OVERVIEW_PAGE
     return render(request, template, _overview_context(membership))
@@ -89,7 +89,7 @@ def overview(request: HttpRequest, org: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def project_create(request: HttpRequest, org: str) -> HttpResponse:
+def project_create(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     _admin_or_403(membership)
     if request.method == "GET":
@@ -118,7 +118,7 @@ def project_create(request: HttpRequest, org: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def project_edit(request: HttpRequest, org: str, project: str) -> HttpResponse:
+def project_edit(request: HtmxHttpRequest, org: str, project: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     project_obj = _project_or_404(membership, project)
     _admin_or_403(membership)
@@ -170,7 +170,7 @@ def project_edit(request: HttpRequest, org: str, project: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def project_delete(request: HttpRequest, org: str, project: str) -> HttpResponse:
+def project_delete(request: HtmxHttpRequest, org: str, project: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     project_obj = _project_or_404(membership, project)
     _admin_or_403(membership)
@@ -230,7 +230,7 @@ def _member_or_404(membership: Membership, membership_id: int) -> Membership:
 
 @never_cache
 @login_required
-def members(request: HttpRequest, org: str) -> HttpResponse:
+def members(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     template = f"{MEMBERS_PAGE}#member-table" if request.htmx else MEMBERS_PAGE
     return render(request, template, _members_context(membership))
@@ -247,7 +247,7 @@ def _members_dialog(request, membership, partial, **context) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def member_add(request: HttpRequest, org: str) -> HttpResponse:
+def member_add(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     _admin_or_403(membership)
     if request.method == "GET":
@@ -277,7 +277,7 @@ def member_add(request: HttpRequest, org: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
-def member_role(request: HttpRequest, org: str, membership_id: int) -> HttpResponse:
+def member_role(request: HtmxHttpRequest, org: str, membership_id: int) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     member = _member_or_404(membership, membership_id)
     _admin_or_403(membership)
@@ -305,7 +305,7 @@ def member_role(request: HttpRequest, org: str, membership_id: int) -> HttpRespo
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def member_remove(request: HttpRequest, org: str, membership_id: int) -> HttpResponse:
+def member_remove(request: HtmxHttpRequest, org: str, membership_id: int) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     member = _member_or_404(membership, membership_id)
     _admin_or_403(membership)
@@ -342,7 +342,7 @@ AUDIT_PAGE = "orgs/audit.html"
 
 @never_cache
 @login_required
-def audit_log(request: HttpRequest, org: str) -> HttpResponse:
+def audit_log(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
     organization = membership.organization
     form = AuditFilterForm(request.GET)
@@ -364,7 +364,7 @@ def audit_log(request: HttpRequest, org: str) -> HttpResponse:
     return render(request, template, context, status=status)
 
 
-def _older_url(request: HttpRequest, before: int | None) -> str | None:
+def _older_url(request: HtmxHttpRequest, before: int | None) -> str | None:
     """This page's URL and filters, one page further back."""
     if before is None:
         return None
@@ -379,7 +379,7 @@ def _older_url(request: HttpRequest, before: int | None) -> str | None:
 @never_cache
 @login_required
 @require_POST
-def token_policy(request: HttpRequest, org: str) -> HttpResponse:
+def token_policy(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
     form = TokenPolicyForm(request.POST)
     back = reverse("tokens:ci", args=[org])

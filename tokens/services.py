@@ -48,8 +48,9 @@ class TokenConfigurationError(ImproperlyConfigured):
 
 
 class TokenNotRenewable(RuleError):
-    """A rule forbids giving this token a new secret; `error` is the API's error code."""
+    """A rule forbids giving this token a new secret; the API answers `status` and `error`."""
 
+    status = 409
     error = "legacy_token_not_renewable"
 
 
@@ -275,14 +276,9 @@ def _touch(token: Token, *, ip: str | None, now) -> bool:
 
 
 def token_revoke(*, token: Token, actor: Actor, reason: str = "") -> bool:
-    """Revoke once. A concurrent second revoke updates nothing and records nothing."""
+    """Revoke once. A concurrent second revoke updates nothing and records nothing. The row
+    stays, marked revoked, for the audit log."""
     return _revoke(token, actor=actor, reason=reason, action="token.revoke")
-
-
-def token_delete(*, token: Token, actor: Actor) -> bool:
-    """Delete, as the CI and deployment token pages call it: revoke, recorded as a delete.
-    The row stays, marked revoked, for the audit log."""
-    return _revoke(token, actor=actor, reason="deleted", action="token.delete")
 
 
 def _revoke(token: Token, *, actor: Actor, reason: str, action: str) -> bool:
@@ -323,7 +319,7 @@ def ensure_renewable(token: Token) -> None:
 
 
 @sensitive_variables("plaintext")
-def token_regenerate(*, token: Token, actor: Actor) -> IssuedToken:
+def token_reset(*, token: Token, actor: Actor) -> IssuedToken:
     """New secret, same id, name, role and lifetime; the old secret stops working at once."""
     ensure_renewable(token)
     salt = hash_salt()
@@ -358,7 +354,7 @@ def token_regenerate(*, token: Token, actor: Actor) -> IssuedToken:
                 "last_used_ip",
             ]
         )
-        audit.record("token.regenerate", actor=actor, target=locked)
+        audit.record("token.reset", actor=actor, target=locked)
     return IssuedToken(token=locked, plaintext=plaintext)
 
 

@@ -105,13 +105,9 @@ class TestNoEscalation:
             permissions=frozenset({"tokens:write"}), actor=Actor(user=owner),
         ).plaintext  # fmt: skip
         strong = make_ci_token(world.acme, owner, name="strong", role="admin")
-        assert (
-            call(client, custom, "post", f"/tokens/{strong.token.pk}/regenerate").status_code == 403
-        )
+        assert call(client, custom, "post", f"/tokens/{strong.token.pk}/reset").status_code == 403
         token_verify(strong.plaintext)  # still the old secret
-        assert (
-            call(client, custom, "post", f"/tokens/{weak.token.pk}/regenerate").status_code == 403
-        )
+        assert call(client, custom, "post", f"/tokens/{weak.token.pk}/reset").status_code == 403
 
     def test_a_personal_token_follows_its_users_role_at_request_time(self, client, world, owner):
         admin_user = Membership.objects.get(user__email="member@acme.test")

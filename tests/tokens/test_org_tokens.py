@@ -12,7 +12,7 @@ from orgs.audit import Actor
 from orgs.models import Membership
 from tests.factories import make_ci_token, make_deployment_token, make_org, make_project
 from tokens.models import Token
-from tokens.services import InvalidToken, token_regenerate, token_verify
+from tokens.services import InvalidToken, token_reset, token_verify
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -96,20 +96,20 @@ class TestReset:
 
     def test_the_api_agrees(self, client, org, owner):
         issued = make_ci_token(org, owner)
-        regenerated = token_regenerate(token=issued.token, actor=Actor(user=owner))
+        regenerated = token_reset(token=issued.token, actor=Actor(user=owner))
         old = client.get("/api/v1/whoami", headers={"Authorization": f"Bearer {issued.plaintext}"})
         new = client.get(
             "/api/v1/whoami", headers={"Authorization": f"Bearer {regenerated.plaintext}"}
         )
         assert (old.status_code, new.status_code) == (401, 200)
 
-    def test_a_deleted_token_cannot_be_reset(self, org, owner):
+    def test_a_revoked_token_cannot_be_reset(self, org, owner):
         from tokens.services import token_revoke
 
         issued = make_ci_token(org, owner)
         token_revoke(token=issued.token, actor=Actor(user=owner))
         with pytest.raises(RuleError):
-            token_regenerate(token=issued.token, actor=Actor(user=owner))
+            token_reset(token=issued.token, actor=Actor(user=owner))
 
     @pytest.mark.django_db(transaction=True)
     def test_concurrent_double_reset_leaves_exactly_one_valid_secret(self):
@@ -122,9 +122,7 @@ class TestReset:
         def reset():
             try:
                 barrier.wait()
-                secrets.append(
-                    token_regenerate(token=issued.token, actor=Actor(user=owner)).plaintext
-                )
+                secrets.append(token_reset(token=issued.token, actor=Actor(user=owner)).plaintext)
             finally:
                 close_old_connections()
                 connection.close()
@@ -166,7 +164,7 @@ class TestPolicy:
         issued = make_ci_token(org, owner)  # never expires
         org.max_token_lifetime_days = 7
         org.save()
-        token = token_regenerate(token=issued.token, actor=Actor(user=owner)).token
+        token = token_reset(token=issued.token, actor=Actor(user=owner)).token
         assert timedelta(days=6) < token.expires_at - timezone.now() <= timedelta(days=7)
 
     def test_deployment_tokens_follow_the_policy(self, owner_client, org):
@@ -209,11 +207,11 @@ class TestDeploymentTokens:
         assert "TOKEN_HASH_SALT" in response.content.decode()
         assert not Token.objects.exists()
 
-    def test_delete_revokes_and_removes_the_row(self, owner_client, org, owner):
+    def test_revoke_revokes_and_removes_the_row(self, owner_client, org, owner):
         web = make_project(org, "web")
         issued = make_deployment_token(web, owner)
-        url = reverse("tokens:deployment-delete", args=["acme", "web", issued.token.pk])
-        assert "Delete" in owner_client.get(url, **HTMX).content.decode()
+        url = reverse("tokens:deployment-revoke", args=["acme", "web", issued.token.pk])
+        assert "Revoke" in owner_client.get(url, **HTMX).content.decode()
         owner_client.post(url, **HTMX)
         with pytest.raises(InvalidToken):
             token_verify(issued.plaintext)

@@ -225,6 +225,10 @@ class AuditEventOut(Schema):
     data: dict
 
     @staticmethod
+    def resolve_action(event: AuditEvent) -> str:
+        return event.current_action
+
+    @staticmethod
     def resolve_actor(event: AuditEvent) -> str:
         return event.actor_label
 
