@@ -1,4 +1,5 @@
-"""Every endpoint × every kind of caller, the expected status written out (SPEC §3, §5).
+"""Every endpoint × every kind of caller, the expected status written out
+(docs/design.md#permissions-and-roles, docs/api.md).
 
 Callers: personal tokens (all permissions) of an owner, a member, a maintainer of `web`
 and an outsider; an owner's personal token with the default permissions; CI tokens with

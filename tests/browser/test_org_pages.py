@@ -1,5 +1,6 @@
-"""Organization pages in a real browser (SPEC §3, §4): CI tokens, deployment tokens, members
-and projects, clicked as a person would, checked against the DOM, the database and the API."""
+"""Organization pages in a real browser (docs/ci-tokens.md, docs/deployment-tokens.md,
+docs/design.md): CI tokens, deployment tokens, members and projects, clicked as a person
+would, checked against the DOM, the database and the API."""
 
 import re
 import tempfile
@@ -30,7 +31,8 @@ VIEWPORTS = [("desktop", {"width": 1280, "height": 800}), ("phone", {"width": 39
 
 
 def masked(plaintext: str) -> str:
-    """SPEC §2: `tdk_<kind>_` + first 4 characters of the secret + `…` + last 4."""
+    """docs/design.md#token-format: `tdk_<kind>_`, the first 4 characters of the secret,
+    `…`, the last 4."""
     prefix = plaintext[: plaintext.index("_", 4) + 1]
     secret = plaintext[len(prefix) :]
     return f"{prefix}{secret[:4]}…{plaintext[-4:]}"

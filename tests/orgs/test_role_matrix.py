@@ -1,6 +1,7 @@
-"""SPEC §3 as a table: every page and action × owner, super admin, member, maintainer,
-outsider. Allowed → works (2xx/3xx); not a member or a hidden page → 404; a member on a
-page they can see but an action they cannot do → 403. Never a 500."""
+"""docs/design.md#permissions-and-roles as a table: every page and action × owner, super
+admin, member, maintainer, outsider. Allowed → works (2xx/3xx); not a member or a hidden
+page → 404; a member on a page they can see but an action they cannot do → 403. Never a
+500."""
 
 import pytest
 from django.urls import reverse
