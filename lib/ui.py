@@ -26,9 +26,13 @@ def render_dialog(
     partial: str,
     page_context: Callable[[], dict],
     *,
+    back: str,
     status: int = 200,
     **context,
 ) -> HttpResponse:
+    """The dialog `partial` of `page`. `back` is the page's own URL: where Cancel and Close
+    go without JavaScript ({% dialog %} uses it); its forms post to this request's URL."""
+    context["back"] = back
     if request.htmx:
         return render(request, f"{page}#{partial}", context, status=status)
     full = {**page_context(), **context}

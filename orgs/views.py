@@ -67,8 +67,9 @@ def _credentials_left(organization, people, *, project=None) -> dict:
 
 def _overview_dialog(request, membership, partial, **context) -> HttpResponse:
     context.setdefault("organization", membership.organization)
+    back = reverse("orgs:overview", args=[membership.organization.slug])
     return render_dialog(
-        request, OVERVIEW_PAGE, partial, lambda: _overview_context(membership), **context
+        request, OVERVIEW_PAGE, partial, lambda: _overview_context(membership), back=back, **context
     )
 
 
@@ -203,6 +204,12 @@ def _assignable_roles(membership: Membership) -> list[tuple[str, str]]:
     ]
 
 
+def _with_manageable(membership: Membership, member: Membership) -> Membership:
+    """`member`, marked with whether `membership` may change its role or remove it."""
+    member.manageable = access.can_manage_member(membership, member)
+    return member
+
+
 def _members_context(membership: Membership) -> dict:
     organization = membership.organization
     members = (
@@ -214,7 +221,7 @@ def _members_context(membership: Membership) -> dict:
         "organization": organization,
         "membership": membership,
         "is_admin": access.is_admin(membership),
-        "members": [(member, access.can_manage_member(membership, member)) for member in members],
+        "members": [_with_manageable(membership, member) for member in members],
         "assignable_roles": _assignable_roles(membership),
     }
 
@@ -239,8 +246,9 @@ def members(request: HtmxHttpRequest, org: str) -> HttpResponse:
 def _members_dialog(request, membership, partial, **context) -> HttpResponse:
     context.setdefault("organization", membership.organization)
     context.setdefault("assignable_roles", _assignable_roles(membership))
+    back = reverse("orgs:members", args=[membership.organization.slug])
     return render_dialog(
-        request, MEMBERS_PAGE, partial, lambda: _members_context(membership), **context
+        request, MEMBERS_PAGE, partial, lambda: _members_context(membership), back=back, **context
     )
 
 
@@ -316,6 +324,7 @@ def member_remove(request: HtmxHttpRequest, org: str, membership_id: int) -> Htt
             MEMBERS_PAGE,
             "member-remove",
             lambda: _members_context(membership),
+            back=back,
             member=member,
             organization=membership.organization,
             **_credentials_left(membership.organization, [member.user]),

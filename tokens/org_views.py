@@ -68,8 +68,9 @@ def _ci_context(request: HtmxHttpRequest, membership: Membership) -> dict:
 
 def _ci_dialog(request, membership, partial, **context) -> HttpResponse:
     context.setdefault("organization", membership.organization)
+    back = reverse("tokens:ci", args=[membership.organization.slug])
     return render_dialog(
-        request, CI_PAGE, partial, lambda: _ci_context(request, membership), **context
+        request, CI_PAGE, partial, lambda: _ci_context(request, membership), back=back, **context
     )
 
 
@@ -189,6 +190,7 @@ def _deployment_dialog(request, membership, project, partial, **context) -> Http
         DEPLOYMENT_PAGE,
         partial,
         lambda: _deployment_context(request, membership, project),
+        back=reverse("tokens:deployment", args=[membership.organization.slug, project.slug]),
         **context,
     )
 
@@ -311,6 +313,7 @@ def legacy_token_revoke(request: HtmxHttpRequest, org: str, token_id: int) -> Ht
             DEPLOY_AUTH_PAGE,
             "confirm-revoke",
             lambda: _deploy_auth_context(membership),
+            back=reverse("tokens:deploy-auth", args=[org]),
             token=token,
             organization=membership.organization,
         )

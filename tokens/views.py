@@ -46,7 +46,13 @@ def _page_context(request: HtmxHttpRequest) -> dict:
 
 def _render(request: HtmxHttpRequest, partial: str, status: int = 200, **context) -> HttpResponse:
     return render_dialog(
-        request, PAGE, partial, lambda: _page_context(request), status=status, **context
+        request,
+        PAGE,
+        partial,
+        lambda: _page_context(request),
+        back=reverse("tokens:personal"),
+        status=status,
+        **context,
     )
 
 

@@ -1,6 +1,7 @@
-"""The one dialog shell: `{% dialog %}` (lib/templatetags/ui.py), includes/dialog.html."""
+"""The shared template tags of lib/templatetags/ui.py: the one dialog shell and table frame."""
 
-from django.template import Context, Template
+import pytest
+from django.template import Context, Template, TemplateSyntaxError
 
 
 def render(source: str, **context) -> str:
@@ -54,3 +55,60 @@ def test_dialog_button_opens_the_dialog_in_the_slot():
     assert 'href="/x/revoke/" hx-get="/x/revoke/" hx-target="#dialog-slot"' in html
     assert 'aria-label="Revoke &quot;a&quot;"' in html
     assert html.endswith(">Revoke</a>")
+
+
+def test_a_form_posts_to_the_url_that_served_it_and_cancels_back(rf):
+    html = render(
+        '{% dialog "member-add" title="Add" submit="Add member" %}{% enddialog %}',
+        request=rf.get("/orgs/acme/settings/members/add/"),
+        back="/orgs/acme/settings/members/",
+    )
+    assert 'action="/orgs/acme/settings/members/add/"' in html
+    assert 'hx-post="/orgs/acme/settings/members/add/"' in html
+    assert 'href="/orgs/acme/settings/members/" data-close-dialog>Cancel</a>' in html
+    assert ">Close</a>" not in html
+
+
+def test_without_a_form_close_goes_back(rf):
+    html = render(
+        '{% dialog "token-shown" title="New" %}{% enddialog %}',
+        request=rf.get("/settings/tokens/new/"),
+        back="/settings/tokens/",
+    )
+    assert '<a role="button" href="/settings/tokens/" data-close-dialog>Close</a>' in html
+    assert "<form" not in html
+
+
+TABLE = (
+    '{% table rows as row columns="Name|" empty="Nothing yet." %}'
+    "<tr><td>{{ row }}</td><td>x</td></tr>{% endtable %}"
+)
+
+
+def test_table_renders_each_row_under_its_columns():
+    html = render(TABLE, rows=["a<b", "c"])
+    assert '<th scope="col">Name</th>' in html
+    assert '<th scope="col"><span class="visually-hidden">Actions</span></th>' in html
+    assert html.count("<tr><td>") == 2 and "<td>a&lt;b</td>" in html
+    assert "Nothing yet." not in html
+
+
+def test_an_empty_table_says_so_instead():
+    html = render(TABLE, rows=[])
+    assert '<p class="empty">Nothing yet.</p>' in html and "<table" not in html
+
+
+def test_a_refreshing_table_reloads_itself_with_this_query(rf):
+    html = render(
+        '{% table rows as row id="token-table" refresh="/t/" on="tokensChanged" %}'
+        "<tr></tr>{% endtable %}",
+        rows=[1],
+        request=rf.get("/t/", {"show": "revoked"}),
+    )
+    assert '<div id="token-table" hx-get="/t/?show=revoked"' in html
+    assert 'hx-trigger="tokensChanged from:body"' in html
+
+
+def test_table_refuses_unknown_options():
+    with pytest.raises(TemplateSyntaxError):
+        Template("{% table rows as row colour='red' %}{% endtable %}")
