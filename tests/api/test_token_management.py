@@ -98,7 +98,7 @@ class TestNoEscalation:
         ok = create(client, short, name="ok", permissions=["projects:read"], expires_in_days=2)
         assert ok.status_code == 201
 
-    def test_regenerating_a_stronger_token_is_refused(self, client, world, owner):
+    def test_resetting_a_stronger_token_is_refused(self, client, world, owner):
         weak = make_ci_token(world.acme, owner, name="weak", role="ci")
         custom = token_issue(
             kind="ci", organization=world.acme, name="rotator", role="custom",

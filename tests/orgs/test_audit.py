@@ -43,7 +43,7 @@ def test_each_token_action_writes_one_event(org, owner):
     assert (event.target_type, event.target_id) == ("token", issued.token.pk)
 
     before = ids()
-    regenerated = token_reset(token=issued.token, actor=actor)
+    renewed = token_reset(token=issued.token, actor=actor)
     event = only_new_event(before)
     assert (event.action, event.ip, event.user_agent) == (
         "token.reset",
@@ -52,7 +52,7 @@ def test_each_token_action_writes_one_event(org, owner):
     )
 
     before = ids()
-    token_revoke(token=regenerated.token, actor=actor, reason="revoked in the dashboard")
+    token_revoke(token=renewed.token, actor=actor, reason="revoked in the dashboard")
     assert only_new_event(before).action == "token.revoke"
 
     web = make_project(org, "web")

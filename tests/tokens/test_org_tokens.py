@@ -96,11 +96,9 @@ class TestReset:
 
     def test_the_api_agrees(self, client, org, owner):
         issued = make_ci_token(org, owner)
-        regenerated = token_reset(token=issued.token, actor=Actor(user=owner))
+        renewed = token_reset(token=issued.token, actor=Actor(user=owner))
         old = client.get("/api/v1/whoami", headers={"Authorization": f"Bearer {issued.plaintext}"})
-        new = client.get(
-            "/api/v1/whoami", headers={"Authorization": f"Bearer {regenerated.plaintext}"}
-        )
+        new = client.get("/api/v1/whoami", headers={"Authorization": f"Bearer {renewed.plaintext}"})
         assert (old.status_code, new.status_code) == (401, 200)
 
     def test_a_revoked_token_cannot_be_reset(self, org, owner):
