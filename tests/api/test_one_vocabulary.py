@@ -113,10 +113,14 @@ def test_former_action_names_read_as_the_current_ones(client, org, former_events
     assert "token.regenerate" not in page and "token.delete" not in page
 
 
-@pytest.mark.parametrize(("action", "index"), [("token.reset", 0), ("token.revoke", 1)])
+@pytest.mark.parametrize(
+    ("action", "index"),
+    [("token.reset", 0), ("token.revoke", 1), ("token.regenerate", 0), ("token.delete", 1)],
+)
 def test_the_audit_filters_match_former_names(client, org, former_events, action, index):
     client.force_login(_owner(org))
     response = client.get(reverse("orgs:audit", args=["acme"]), {"action": action})
+    assert response.status_code == 200
     page = response.content.decode()
     assert f'id="event-{former_events[index].pk}"' in page
     assert f'id="event-{former_events[1 - index].pk}"' not in page
