@@ -333,6 +333,9 @@ def measure_page(client, url: str, repeats: int) -> dict:
     if response.status_code != 200:
         raise RuntimeError(f"{url} answered {response.status_code}")
     count = len(captured.captured_queries)  # before the next request resets the log
+    # The database's share of the page, which other load on the machine moves far less than
+    # the rendering: the sum of the first render's query times.
+    sql_ms = sum(float(q["time"]) for q in captured.captured_queries) * 1000
     queries = [q for q in captured.captured_queries if q["sql"].startswith("SELECT")]
     plans = []
     for query in queries:
@@ -350,6 +353,7 @@ def measure_page(client, url: str, repeats: int) -> dict:
     return {
         "url": url,
         "queries": count,
+        "sql_ms": sql_ms,
         "p50_ms": statistics.median(times),
         "p99_ms": percentile(times, 0.99),
         "rows_rendered": html.count("<tr") - html.count("<thead"),
@@ -453,7 +457,8 @@ def targets(results: dict) -> list[dict]:
                         "measured": f"{page['queries']} vs {small}",
                         "passed": page["queries"] == small})  # fmt: skip
         out.append({"target": f"{page['page']}: p50 < {PAGE_TARGET_MS:.0f} ms",
-                    "measured": f"{page['p50_ms']:.0f} ms (p99 {page['p99_ms']:.0f} ms)",
+                    "measured": f"{page['p50_ms']:.0f} ms (p99 {page['p99_ms']:.0f} ms, "
+                    f"SQL {page['sql_ms']:.0f} ms)",
                     "passed": page["p50_ms"] < PAGE_TARGET_MS})  # fmt: skip
         scans = sorted({s for p in page["plans"] for s in p["seq_scans_of_big_tables"]})
         out.append({"target": f"{page['page']}: no sequential scan of a big table",
@@ -515,7 +520,7 @@ def main(argv=None) -> int:
     width = max(len(t["target"]) for t in results["targets"])
     for t in results["targets"]:
         verdict = "PASS" if t["passed"] else "FAIL"
-        print(f"{t['target']:<{width}}  {t['measured']:<40}  {verdict}")
+        print(f"{t['target']:<{width}}  {t['measured']:<44}  {verdict}")
     print(f"load average {results['load_average']}; written {path.relative_to(ROOT)}")
     return 0
 
