@@ -37,7 +37,16 @@ from tokens.signals import token_verified
 logger = logging.getLogger("tokendesk.requests")
 
 # Every reason token_verify can give, so each series exists (at 0) from the first scrape.
-OUTCOMES = ("valid", "malformed", "bad_checksum", "unknown", "revoked", "expired", "inactive_user")
+OUTCOMES = (
+    "valid",
+    "malformed",
+    "bad_checksum",
+    "unknown",
+    "revoked",
+    "expired",
+    "rotated",
+    "inactive_user",
+)
 VERIFICATIONS = Counter(
     "tokendesk_token_verifications",
     "Token verifications by outcome.",

@@ -15,6 +15,9 @@ USER_AGENT_MAX = 300
 ACTIONS = {
     "token.create": "Token created",
     "token.reset": "Token reset",
+    "token.rotate": "Token rotated",
+    "token.rotation_first_use": "Rotated token's new secret first used",
+    "token.overlap_end": "Rotation overlap ended",
     "token.revoke": "Token revoked",
     "token.revoke_all": "All personal tokens revoked",
     "token.leak_report": "Leaked token revoked",

@@ -46,6 +46,11 @@ class Credential:
     project_slug: str | None
     project_name: str | None
     project_deleted_at: datetime | None
+    previous_digest: str | None = field(repr=False)
+    previous_valid_until: datetime | None
+    previous_until_first_use: bool
+    # True when the request's secret is the one before the last rotation (its overlap).
+    matched_previous: bool = False
 
     @property
     def pk(self) -> int:

@@ -13,6 +13,7 @@ Django's own check is a SELECT 1 before the first query of every request.
 While Django records queries (DEBUG, or a test counting them) the statement goes through
 Django's cursor instead, so it is counted and logged like any other."""
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from functools import cache
@@ -54,6 +55,9 @@ _COLUMNS = (
     ("p", Project, "slug"),
     ("p", Project, "name"),
     ("p", Project, "deleted_at"),
+    ("t", Token, "previous_digest"),
+    ("t", Token, "previous_valid_until"),
+    ("t", Token, "previous_until_first_use"),
 )
 _DATETIMES = tuple(
     index
@@ -61,6 +65,7 @@ _DATETIMES = tuple(
     if model._meta.get_field(column).get_internal_type() == "DateTimeField"
 )
 _PERMISSIONS = 6
+_UNTIL_FIRST_USE = len(_COLUMNS) - 1
 
 
 def _column(model, attname: str) -> str:
@@ -69,7 +74,9 @@ def _column(model, attname: str) -> str:
 
 @cache
 def lookup_sql(candidates: int, placeholder: str = "%s") -> str:
-    """SELECT … WHERE digest IN (candidates placeholders): one indexed row at most."""
+    """SELECT … WHERE digest IN (candidates) OR previous_digest IN (candidates): one row at
+    most, found through the two unique indexes (a BitmapOr on PostgreSQL, a MULTI-INDEX OR
+    on SQLite), whatever a rotation's overlap. Each digest is passed twice."""
     columns = ", ".join(f"{alias}.{_column(model, name)}" for alias, model, name in _COLUMNS)
     token, user = Token._meta, User._meta
     organization, project = Organization._meta, Project._meta
@@ -83,6 +90,7 @@ def lookup_sql(candidates: int, placeholder: str = "%s") -> str:
         f" LEFT JOIN {project.db_table} p"
         f" ON p.{project.pk.column} = t.{_column(Token, 'project_id')}"
         f" WHERE t.{_column(Token, 'digest')} IN ({digests})"
+        f" OR t.{_column(Token, 'previous_digest')} IN ({digests})"
     )
 
 
@@ -107,13 +115,14 @@ def _credential(row) -> Credential:
         row[16] = bool(row[16])
     if row[20] is not None:
         row[20] = bool(row[20])
+    row[_UNTIL_FIRST_USE] = bool(row[_UNTIL_FIRST_USE])
     return Credential(*row)
 
 
 def _fetch(connection, digests: list[str], prepare: bool):
     if connection.queries_logged:
         with connection.cursor() as cursor:
-            cursor.execute(lookup_sql(len(digests)), digests)
+            cursor.execute(lookup_sql(len(digests)), digests * 2)
             return cursor.fetchone()
     if (
         connection.connection is not None
@@ -139,23 +148,29 @@ def _execute(connection, digests: list[str], prepare: bool):
     with connection.wrap_database_errors:
         raw = connection.connection
         if connection.vendor == "sqlite":
-            return raw.execute(lookup_sql(len(digests), "?"), digests).fetchone()
+            return raw.execute(lookup_sql(len(digests), "?"), digests * 2).fetchone()
         if connection.vendor == "postgresql":
             # A server-binding cursor: Django's own (client-side binding) cannot prepare.
             with psycopg.Cursor(raw) as cursor:
-                cursor.execute(lookup_sql(len(digests)), digests, prepare=prepare)
+                cursor.execute(lookup_sql(len(digests)), digests * 2, prepare=prepare)
                 return cursor.fetchone()
     with connection.cursor() as cursor:
-        cursor.execute(lookup_sql(len(digests)), digests)
+        cursor.execute(lookup_sql(len(digests)), digests * 2)
         return cursor.fetchone()
 
 
 def credential_by_digest(
     digests: list[str], *, using: str = "default", prepare: bool | None = None
 ) -> Credential | None:
-    """The credential whose digest is one of `digests` (user, organization, project joined).
+    """The credential whose digest, or previous digest during a rotation's overlap, is one of
+    `digests` (user, organization, project joined). `matched_previous` says which matched.
     `prepare` overrides TOKEN_LOOKUP_PREPARED (the bench measures both)."""
     if prepare is None:
         prepare = settings.TOKEN_LOOKUP_PREPARED
     row = _fetch(connections[using], digests, prepare)
-    return None if row is None else _credential(row)
+    if row is None:
+        return None
+    credential = _credential(row)
+    if credential.digest not in digests:
+        credential = dataclasses.replace(credential, matched_previous=True)
+    return credential

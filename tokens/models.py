@@ -69,6 +69,16 @@ class Token(models.Model):
     role = models.CharField(max_length=20, blank=True)
     permissions = models.JSONField(default=list)
     digest = models.CharField(max_length=64, unique=True, editable=False)
+    # Rotation with overlap: the secret before the last rotation keeps working until
+    # `previous_valid_until`, or (with `previous_until_first_use`) until the new secret is
+    # first used, whichever comes first. Unique and indexed like `digest`, so verification
+    # stays one indexed lookup (`digest IN (…) OR previous_digest IN (…)`).
+    previous_digest = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, editable=False
+    )
+    previous_preview = models.CharField(max_length=40, blank=True, editable=False)
+    previous_valid_until = models.DateTimeField(null=True, blank=True, editable=False)
+    previous_until_first_use = models.BooleanField(default=False, editable=False)
     salt_fingerprint = models.CharField(max_length=16, blank=True, editable=False)
     preview = models.CharField(max_length=40, editable=False)
     # The person the token answers to: whoever created it, or, for a token minted by a
@@ -198,6 +208,18 @@ class Token(models.Model):
         if self.is_expired():
             return "expired"
         return "active"
+
+    def overlap_until(self, now: datetime | None = None) -> datetime | None:
+        """While a rotation's overlap lasts, when the previous secret stops working."""
+        if self.previous_digest is None or self.previous_valid_until is None or self.is_revoked:
+            return None
+        if self.previous_valid_until <= (now or timezone.now()):
+            return None
+        return self.previous_valid_until
+
+    @property
+    def in_overlap(self) -> bool:
+        return self.overlap_until() is not None
 
     def get_role_label(self) -> str:
         return perms.ROLE_LABELS.get(self.role, self.role or "—")

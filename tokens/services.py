@@ -236,9 +236,29 @@ def _verify(plaintext: str, *, ip: str | None) -> Credential:
     now = timezone.now()
     if credential.is_expired(now):
         raise InvalidToken("expired")
+    if credential.matched_previous and (
+        credential.previous_valid_until is None or credential.previous_valid_until <= now
+    ):
+        raise InvalidToken("rotated")
     if credential.user_id is not None and not credential.user_is_active:
         raise InvalidToken("inactive_user")
-    if credential.digest != digest or not credential.salt_fingerprint:
+    # The new secret's first use ends an "until first use" overlap: once, audited.
+    if (
+        not credential.matched_previous
+        and credential.previous_until_first_use
+        and credential.previous_digest is not None
+        and _best_effort(_end_overlap_on_first_use, credential, ip=ip, now=now)
+    ):
+        credential = dataclasses.replace(
+            credential,
+            previous_digest=None,
+            previous_valid_until=None,
+            previous_until_first_use=False,
+        )
+    # (A previous secret is never moved onto the current salt: it is on its way out.)
+    if not credential.matched_previous and (
+        credential.digest != digest or not credential.salt_fingerprint
+    ):
         fingerprint = token_format.salt_fingerprint(salt)
         if _best_effort(_redigest, credential, digest=digest, fingerprint=fingerprint):
             credential = dataclasses.replace(
@@ -269,6 +289,21 @@ def _redigest(credential: Credential, *, digest: str, fingerprint: str) -> int:
     return Token.objects.filter(pk=credential.pk, digest=credential.digest).update(
         digest=digest, salt_fingerprint=fingerprint
     )
+
+
+def _end_overlap_on_first_use(credential: Credential, *, ip: str | None, now) -> int:
+    ended = Token.objects.filter(
+        pk=credential.pk, digest=credential.digest, previous_digest=credential.previous_digest
+    ).update(previous_digest=None, previous_valid_until=None, previous_until_first_use=False)
+    if ended:
+        row = credential.fetch_token()
+        audit.record(
+            "token.rotation_first_use",
+            actor=Actor(user=row.user, token=row, ip=ip),
+            target=row,
+            data={"overlap_ended": now.isoformat()},
+        )
+    return ended
 
 
 def tokens_on_previous_salts() -> int:
@@ -356,36 +391,131 @@ def token_reset(*, token: Token, actor: Actor) -> IssuedToken:
     plaintext = token_format.generate(token.kind, settings.TOKEN_PREFIX)
     now = timezone.now()
     with transaction.atomic():
-        locked = (
-            Token.objects.select_for_update(of=("self",))
-            .select_related("organization")
-            .get(pk=token.pk)
-        )
-        if locked.is_revoked:
-            raise RuleError("This token was revoked; create a new one instead.")
-        lifetime = locked.expires_at - locked.created_at if locked.expires_at else None
-        limit_days = max_lifetime_days(locked.kind, locked.organization)
-        if limit_days is not None:
-            lifetime = min(lifetime or timedelta(days=limit_days), timedelta(days=limit_days))
-        locked.expires_at = now + lifetime if lifetime else None
+        locked = _locked_live(token)
+        locked.expires_at = _renewed_expiry(locked, now)
         locked.created_at = now
         locked.digest = token_format.digest(plaintext, salt)
         locked.salt_fingerprint = token_format.salt_fingerprint(salt)
         locked.preview = token_format.preview(plaintext)
         locked.last_used_at = locked.last_used_ip = None
-        locked.save(
-            update_fields=[
-                "digest",
-                "salt_fingerprint",
-                "preview",
-                "created_at",
-                "expires_at",
-                "last_used_at",
-                "last_used_ip",
-            ]
-        )
+        # A reset is for a leaked secret: a rotation's previous secret ends with it too.
+        _clear_previous(locked)
+        locked.save(update_fields=[*_SECRET_FIELDS, *_PREVIOUS_FIELDS])
         audit.record("token.reset", actor=actor, target=locked)
     return IssuedToken(token=locked, plaintext=plaintext)
+
+
+_SECRET_FIELDS = (
+    "digest",
+    "salt_fingerprint",
+    "preview",
+    "created_at",
+    "expires_at",
+    "last_used_at",
+    "last_used_ip",
+)
+_PREVIOUS_FIELDS = (
+    "previous_digest",
+    "previous_preview",
+    "previous_valid_until",
+    "previous_until_first_use",
+)
+# The overlaps a rotation offers, in hours: one hour, a day, a week.
+OVERLAP_HOURS = (1, 24, 168)
+
+
+def _clear_previous(token: Token) -> None:
+    token.previous_digest = None
+    token.previous_preview = ""
+    token.previous_valid_until = None
+    token.previous_until_first_use = False
+
+
+def _locked_live(token: Token) -> Token:
+    locked = (
+        Token.objects.select_for_update(of=("self",))
+        .select_related("organization")
+        .get(pk=token.pk)
+    )
+    if locked.is_revoked:
+        raise RuleError("This token was revoked; create a new one instead.")
+    return locked
+
+
+def _renewed_expiry(locked: Token, now) -> "datetime | None":
+    """A new secret lives as long as the old one did (capped by the organization)."""
+    lifetime = locked.expires_at - locked.created_at if locked.expires_at else None
+    limit_days = max_lifetime_days(locked.kind, locked.organization)
+    if limit_days is not None:
+        lifetime = min(lifetime or timedelta(days=limit_days), timedelta(days=limit_days))
+    return now + lifetime if lifetime else None
+
+
+@sensitive_variables("plaintext")
+def token_rotate(
+    *, token: Token, actor: Actor, overlap_hours: int, until_first_use: bool = False
+) -> IssuedToken:
+    """New secret for the same token (id, name, permissions, audit trail); the current secret
+    keeps working for `overlap_hours` (1, 24 or 168), or until the new secret is first used
+    when `until_first_use`, whichever comes first. Rotating again during an overlap ends the
+    older secret: one current and one previous secret at most, whatever runs concurrently
+    (the row is locked)."""
+    ensure_renewable(token)
+    if overlap_hours not in OVERLAP_HOURS:
+        raise RuleError(
+            "Choose an overlap of 1 hour, 24 hours or 7 days (overlap_hours 1, 24 or 168).",
+            field="overlap_hours",
+        )
+    salt = hash_salt()
+    plaintext = token_format.generate(token.kind, settings.TOKEN_PREFIX)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _locked_live(token)
+        previous_expires_at = locked.expires_at
+        if previous_expires_at is not None and previous_expires_at <= now:
+            raise RuleError("This token has expired; create a new one instead.")
+        valid_until = now + timedelta(hours=overlap_hours)
+        if previous_expires_at is not None:
+            valid_until = min(valid_until, previous_expires_at)
+        locked.previous_digest = locked.digest
+        locked.previous_preview = locked.preview
+        locked.previous_valid_until = valid_until
+        locked.previous_until_first_use = until_first_use
+        locked.expires_at = _renewed_expiry(locked, now)
+        locked.created_at = now
+        locked.digest = token_format.digest(plaintext, salt)
+        locked.salt_fingerprint = token_format.salt_fingerprint(salt)
+        locked.preview = token_format.preview(plaintext)
+        locked.last_used_at = locked.last_used_ip = None
+        locked.save(update_fields=[*_SECRET_FIELDS, *_PREVIOUS_FIELDS])
+        audit.record(
+            "token.rotate",
+            actor=actor,
+            target=locked,
+            data={
+                "previous": locked.previous_preview,
+                "overlap_hours": overlap_hours,
+                "until_first_use": until_first_use,
+                "previous_valid_until": valid_until.isoformat(),
+            },
+        )
+    return IssuedToken(token=locked, plaintext=plaintext)
+
+
+def token_end_overlap(*, token: Token, actor: Actor) -> bool:
+    """The previous secret stops working now. False (nothing recorded) if no overlap runs."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Token.objects.select_for_update(of=("self",)).get(pk=token.pk)
+        if locked.overlap_until(now) is None:
+            return False
+        previous = locked.previous_preview
+        _clear_previous(locked)
+        locked.save(update_fields=list(_PREVIOUS_FIELDS))
+        audit.record("token.overlap_end", actor=actor, target=locked, data={"previous": previous})
+    for name in _PREVIOUS_FIELDS:
+        setattr(token, name, getattr(locked, name))
+    return True
 
 
 def tokens_revoke_for_project(*, project: "Project", actor: Actor) -> int:
@@ -440,7 +570,7 @@ def tokens_revoke_leaked(plaintexts: list[str], *, actor: Actor) -> LeakReport:
     with transaction.atomic():
         leaked = (
             Token.objects.select_related("user", "organization", "project")
-            .filter(digest__in=digests)
+            .filter(Q(digest__in=digests) | Q(previous_digest__in=digests))
             .unrevoked()
         )
         for token in leaked:

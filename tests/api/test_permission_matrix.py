@@ -47,6 +47,10 @@ ENDPOINTS = {
                                     [201, 403, 201, 404, 403, 403, 403, 201, 403, 403, 201]),
     "reset a CI token": ("post", "/tokens/{ci}/reset", None,
                               [200, 404, 404, 404, 403, 403, 403, 200, 403, 403, 404]),
+    "rotate a CI token": ("post", "/tokens/{ci}/rotate", {"overlap_hours": 24},
+                          [200, 404, 404, 404, 403, 403, 403, 200, 403, 403, 404]),
+    "rotate a legacy server token": ("post", "/tokens/{srv}/rotate", {"overlap_hours": 1},
+                                     [409, 404, 404, 404, 403, 403, 403, 409, 403, 403, 404]),
     "delete a web deployment token": ("delete", "/tokens/{dep_web}", None,
                                       [204, 404, 204, 404, 403, 403, 403, 204, 403, 403, 204]),
     # Legacy server tokens are listed and revoked, never given a new secret: 409.

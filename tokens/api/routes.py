@@ -37,6 +37,7 @@ from tokens.api.schemas import (
     TokenCreateIn,
     TokenId,
     TokenOut,
+    TokenRotateIn,
     WhoAmIOut,
 )
 from tokens.authorization import Denied, not_found
@@ -47,6 +48,7 @@ from tokens.services import (
     token_issue,
     token_reset,
     token_revoke,
+    token_rotate,
     tokens_revoke_leaked,
 )
 
@@ -271,6 +273,21 @@ def _manageable_or_404(request: ApiRequest, id_or_prefix: Text) -> Token:
     return matches[0]
 
 
+def _check_may_renew(request: ApiRequest, target: Token) -> None:
+    """A new secret (reset or rotation) is a new token as far as escalation goes."""
+    remaining = None
+    if target.expires_at is not None:
+        remaining = max(1, (target.expires_at - target.created_at).days)
+    authorization.check_issue(
+        request.auth,
+        kind=target.kind,
+        permissions=frozenset(target.permissions),
+        expires_in_days=remaining,
+        organization=target.organization,
+        project=target.project,
+    )
+
+
 SELF_RESET_CONFIRMATION = (
     "Set to `self` when the token being reset is the one making the request: it stops "
     "working with this answer, which carries its new secret. Without it, a token resetting "
@@ -298,17 +315,7 @@ def reset_token(
             "This token would reset itself and stop working; repeat with ?confirm=self to get "
             "its new secret in this answer.",
         )
-    remaining = None
-    if target.expires_at is not None:
-        remaining = max(1, (target.expires_at - target.created_at).days)
-    authorization.check_issue(
-        request.auth,
-        kind=target.kind,
-        permissions=frozenset(target.permissions),
-        expires_in_days=remaining,
-        organization=target.organization,
-        project=target.project,
-    )
+    _check_may_renew(request, target)
     issued = token_reset(token=target, actor=Actor.from_request(request, token=request.auth))
     _no_store(response)
     # The only time this new secret is shown.
@@ -330,6 +337,37 @@ api.post(
     summary="Reset Token (deprecated: use /reset)",
     deprecated=True,
 )(reset_token)
+
+
+@api.post(
+    "/tokens/{token_id}/rotate",
+    response={200: IssuedTokenOut, **BODY_ERRORS},
+    tags=["tokens"],
+    operation_id="rotate_token",
+)
+@requires("tokens:write")
+@sensitive_variables("issued")
+def rotate_token(
+    request: ApiRequest, token_id: TokenId, payload: TokenRotateIn, response: HttpResponse
+):
+    """A new secret for the same token (id, name, permissions); the current secret keeps
+    working for `overlap_hours`, or until the new secret is first used when
+    `until_first_use` is set, whichever comes first. A token may rotate itself: the answer
+    carries its new secret and the old one keeps working during the overlap, so no
+    confirmation is needed. Legacy server tokens are never rotated (409
+    `legacy_token_not_renewable`)."""
+    target = _manageable_or_404(request, str(token_id))
+    ensure_renewable(target)
+    _check_may_renew(request, target)
+    issued = token_rotate(
+        token=target,
+        actor=Actor.from_request(request, token=request.auth),
+        overlap_hours=payload.overlap_hours,
+        until_first_use=payload.until_first_use,
+    )
+    _no_store(response)
+    # The only time this new secret is shown.
+    return Status(200, IssuedTokenOut.of(issued))
 
 
 @api.delete("/tokens/{id_or_prefix}", response={204: None, **ERRORS}, tags=["tokens"])

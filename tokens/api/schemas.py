@@ -74,6 +74,15 @@ class TokenOut(Schema):
     expires_at: datetime | None
     last_used_at: datetime | None
     revoked_at: datetime | None
+    previous_secret_valid_until: datetime | None = Field(
+        description="While a rotation's overlap lasts: when the previous secret stops working."
+    )
+
+    @staticmethod
+    def resolve_previous_secret_valid_until(token: Token | Credential) -> datetime | None:
+        if isinstance(token, Credential):
+            return token.previous_valid_until if token.previous_digest else None
+        return token.overlap_until()
 
     @staticmethod
     def resolve_kind(token: Token) -> str:
@@ -160,6 +169,16 @@ class TokenCreateIn(Schema):
             if getattr(self, first) is not None and getattr(self, second) is not None:
                 raise ValueError(f"give either {first} or {second}, not both")
         return self
+
+
+class TokenRotateIn(Schema):
+    overlap_hours: Literal[1, 24, 168] = Field(
+        description="How long the current secret keeps working: 1 hour, 24 hours or 7 days."
+    )
+    until_first_use: bool = Field(
+        False,
+        description="End the overlap sooner, at the new secret's first request.",
+    )
 
 
 class OrganizationOut(Schema):

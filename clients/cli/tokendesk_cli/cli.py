@@ -352,6 +352,22 @@ def describe_token(token: dict) -> list[str]:
 
 # --- argument types ------------------------------------------------------------------
 
+OVERLAPS = {"1h": 1, "24h": 24, "1d": 24, "168h": 168, "7d": 168}
+
+
+def overlap_hours(value: str) -> int:
+    hours = OVERLAPS.get(value.strip().lower())
+    if hours is None:
+        raise argparse.ArgumentTypeError("choose 1h, 24h or 7d")
+    return hours
+
+
+def token_id(value: str) -> str:
+    value = value.strip()
+    if not (value.isascii() and value.isdecimal()):
+        raise argparse.ArgumentTypeError("give the token's numeric id (see `tokendesk token list`)")
+    return value
+
 
 def org_project(value: str) -> str:
     """`ORG/PROJECT` with both parts present; rejected by argparse (exit 2) otherwise."""
@@ -425,6 +441,23 @@ def list_tokens(client: Client, filters: dict) -> list[dict]:
 
 LIST_COLUMNS = ["ID", "NAME", "PREVIEW", "SCOPE", "LAST USED", "EXPIRES", "STATUS"]
 SHRINKABLE_COLUMNS = (1, 3)  # NAME, SCOPE
+
+
+def cmd_token_rotate(client: Client, args) -> int:
+    body = {"overlap_hours": args.overlap, "until_first_use": args.until_first_use}
+    rotated = client.request("POST", f"tokens/{quote(args.id)}/rotate", body=body)
+    if args.json:
+        print_json(rotated)
+        return 0
+    # Only the new plaintext goes to stdout, as with `token create`.
+    print(rotated["token"])
+    print(SHOW_ONCE_NOTE, file=sys.stderr)
+    until = show_time(rotated.get("previous_secret_valid_until"))
+    ending = " or until the new secret is first used" if args.until_first_use else ""
+    print(f"The previous secret keeps working until {until}{ending}.", file=sys.stderr)
+    for line in describe_token(rotated):
+        print(line, file=sys.stderr)
+    return 0
 
 
 def cmd_token_list(client: Client, args) -> int:
@@ -565,7 +598,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_json_flag(whoami)
     whoami.set_defaults(handler=cmd_whoami)
 
-    token = commands.add_parser("token", help="create, list and revoke tokens")
+    token = commands.add_parser("token", help="create, list, rotate and revoke tokens")
     token_commands = token.add_subparsers(dest="token_command", metavar="ACTION")
     token.set_defaults(help_of=token)
 
@@ -596,6 +629,26 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--all", action="store_true", help="include revoked and expired tokens")
     add_json_flag(listing)
     listing.set_defaults(handler=cmd_token_list)
+
+    rotate = token_commands.add_parser(
+        "rotate",
+        help="new secret for a token; the old one keeps working for --overlap",
+        description="Give a token a new secret (shown once); its current secret keeps "
+        "working for the overlap (1h, 24h or 7d), or until the new secret is first used "
+        "with --until-first-use, whichever comes first.",
+    )
+    rotate.add_argument("id", metavar="ID", type=token_id, help="the token's id")
+    rotate.add_argument(
+        "--overlap", required=True, metavar="1h|24h|7d", type=overlap_hours,
+        help="how long the current secret keeps working",
+    )  # fmt: skip
+    rotate.add_argument(
+        "--until-first-use",
+        action="store_true",
+        help="end the overlap sooner, when the new secret is first used",
+    )
+    add_json_flag(rotate)
+    rotate.set_defaults(handler=cmd_token_rotate)
 
     revoke = token_commands.add_parser("revoke", help="revoke a token")
     # `delete`, its name before "revoke" settled: kept, unlisted, for one release.
