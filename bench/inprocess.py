@@ -24,7 +24,7 @@ from tokens import format as token_format
 from tokens.api.core import BearerTokenAuth, InvalidTokenError
 from tokens.lookup import credential_by_digest
 from tokens.models import Token
-from tokens.services import hash_salt, tokens_revoke_all
+from tokens.services import hash_salt, token_issue, token_rotate, tokens_revoke_all
 
 VERIFY_REPEATS = 5
 VERIFY_SLICE_SECONDS = 0.12
@@ -104,6 +104,21 @@ def _bad_checksum(token: str) -> str:
     return token[:-1] + ("A" if last != "A" else "B")
 
 
+def _rotated(plaintext: str) -> tuple[str, str]:
+    """A token of the whoami token's user, rotated with a week's overlap: (previous secret,
+    new secret). Either is verified by the same one query (digest OR previous_digest)."""
+    owner = Token.objects.get(digest=token_format.digest(plaintext, hash_salt())).user
+    issued = token_issue(
+        kind=Token.Kind.PERSONAL,
+        user=owner,
+        name=f"rotated {time.time_ns()}",
+        permissions=frozenset({"tokens:read"}),
+        actor=Actor(user=owner),
+    )
+    rotated = token_rotate(token=issued.token, actor=Actor(user=owner), overlap_hours=168)
+    return issued.plaintext, rotated.plaintext
+
+
 def verify_rates(seeded: Seeded) -> list[VerifyResult]:
     factory = RequestFactory()
 
@@ -124,6 +139,9 @@ def verify_rates(seeded: Seeded) -> list[VerifyResult]:
         cases.append(("tokendesk", case, call, valid))
 
     tokendesk_case("valid", plaintext, True)
+    previous, current = _rotated(plaintext)
+    tokendesk_case("valid, rotated: previous secret (overlap)", previous, True)
+    tokendesk_case("valid, rotated: new secret", current, True)
     tokendesk_case("malformed", "tdk_pat_not-a-token", False)
     tokendesk_case("bad checksum", _bad_checksum(plaintext), False)
     tokendesk_case("unknown, well-formed", _alter_secret(plaintext), False)

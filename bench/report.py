@@ -84,10 +84,17 @@ def targets(results: dict) -> list[dict]:
         f"{valid['queries']} quer{'y' if valid['queries'] == 1 else 'ies'}",
         valid["queries"] == 1,
     )
-    for case, expected in (("malformed", 0), ("bad checksum", 0), ("unknown, well-formed", 1)):
+    for case, expected in (
+        ("malformed", 0),
+        ("bad checksum", 0),
+        ("unknown, well-formed", 1),
+        ("valid, rotated: previous secret (overlap)", 1),
+        ("valid, rotated: new secret", 1),
+    ):
         measured = _verify(results, "tokendesk", case)["queries"]
         add(
-            f"{case} token rejected with {expected} quer{'y' if expected == 1 else 'ies'}",
+            f"{case} token {'verified' if case.startswith('valid') else 'rejected'} with "
+            f"{expected} quer{'y' if expected == 1 else 'ies'}",
             f"{measured}",
             measured == expected,
         )

@@ -107,3 +107,21 @@ class CITokenForm(_LabelledTokenForm):
         elif role:
             cleaned["granted"] = perms.for_role(role)
         return cleaned
+
+
+OVERLAP_CHOICES = [("1", "1 hour"), ("24", "24 hours"), ("168", "7 days")]
+
+
+class RotateForm(forms.Form):
+    overlap_hours = forms.TypedChoiceField(
+        label="Keep the current secret working for",
+        choices=OVERLAP_CHOICES,
+        coerce=int,
+        initial="24",
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose 1 hour, 24 hours or 7 days."},
+    )
+    until_first_use = forms.BooleanField(
+        label="…or until the new secret is first used, if that comes first",
+        required=False,
+    )

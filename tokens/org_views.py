@@ -1,6 +1,8 @@
 """Organization CI tokens and project deployment tokens. Access is decided by orgs.access
 on a membership found through a scoped lookup; anything else answers 404."""
 
+import functools
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -20,6 +22,7 @@ from orgs.audit import Actor
 from orgs.models import Membership, Project
 from orgs.services import organization_set_personal_token_deploys
 from tokens import permissions as perms
+from tokens import rotation_views
 from tokens.deploy_auth import QUIET_PERIOD, deploy_auth_status
 from tokens.forms import CITokenForm
 from tokens.models import Token
@@ -142,6 +145,32 @@ def ci_token_reset(request: HtmxHttpRequest, org: str, token_id: int) -> HttpRes
     return trigger_client_event(response, CI_CHANGED)
 
 
+def _ci_rotation(request: HtmxHttpRequest, membership: Membership) -> dict:
+    return {
+        "dialog": functools.partial(_ci_dialog, request, membership),
+        "back": reverse("tokens:ci", args=[membership.organization.slug]),
+        "event": CI_CHANGED,
+    }
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def ci_token_rotate(request: HtmxHttpRequest, org: str, token_id: int) -> HttpResponse:
+    membership = access.admin_membership_or_404(request, org)
+    token = _ci_token_or_404(membership, token_id)
+    return rotation_views.rotate(request, token, **_ci_rotation(request, membership))
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def ci_token_end_overlap(request: HtmxHttpRequest, org: str, token_id: int) -> HttpResponse:
+    membership = access.admin_membership_or_404(request, org)
+    token = _ci_token_or_404(membership, token_id)
+    return rotation_views.end_overlap(request, token, **_ci_rotation(request, membership))
+
+
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -249,6 +278,38 @@ def deployment_token_revoke(
         redirect_to=reverse("tokens:deployment", args=[org, project]),
         event=DEPLOYMENT_CHANGED,
     )
+
+
+def _deployment_rotation(request, membership, project: Project) -> dict:
+    return {
+        "dialog": functools.partial(_deployment_dialog, request, membership, project),
+        "back": reverse("tokens:deployment", args=[membership.organization.slug, project.slug]),
+        "event": DEPLOYMENT_CHANGED,
+    }
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def deployment_token_rotate(
+    request: HtmxHttpRequest, org: str, project: str, token_id: int
+) -> HttpResponse:
+    membership, project_obj = _project_access_or_404(request, org, project)
+    token = get_object_or_404(Token.objects.filter(project=project_obj), pk=token_id)
+    rotation = _deployment_rotation(request, membership, project_obj)
+    return rotation_views.rotate(request, token, **rotation)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def deployment_token_end_overlap(
+    request: HtmxHttpRequest, org: str, project: str, token_id: int
+) -> HttpResponse:
+    membership, project_obj = _project_access_or_404(request, org, project)
+    token = get_object_or_404(Token.objects.filter(project=project_obj), pk=token_id)
+    rotation = _deployment_rotation(request, membership, project_obj)
+    return rotation_views.end_overlap(request, token, **rotation)
 
 
 # Deploy auth ----------------------------------------------------------------------------

@@ -13,6 +13,16 @@ urlpatterns = [
         name="personal-revoke",
     ),
     path(
+        "settings/tokens/<id:token_id>/rotate/",
+        views.personal_token_rotate,
+        name="personal-rotate",
+    ),
+    path(
+        "settings/tokens/<id:token_id>/end-overlap/",
+        views.personal_token_end_overlap,
+        name="personal-end-overlap",
+    ),
+    path(
         "settings/tokens/revoke-all/",
         views.personal_tokens_revoke_all,
         name="personal-revoke-all",
@@ -23,6 +33,16 @@ urlpatterns = [
         "orgs/<slug:org>/settings/tokens/<id:token_id>/reset/",
         org_views.ci_token_reset,
         name="ci-reset",
+    ),
+    path(
+        "orgs/<slug:org>/settings/tokens/<id:token_id>/rotate/",
+        org_views.ci_token_rotate,
+        name="ci-rotate",
+    ),
+    path(
+        "orgs/<slug:org>/settings/tokens/<id:token_id>/end-overlap/",
+        org_views.ci_token_end_overlap,
+        name="ci-end-overlap",
     ),
     path(
         "orgs/<slug:org>/settings/tokens/<id:token_id>/revoke/",
@@ -49,6 +69,16 @@ urlpatterns = [
         "orgs/<slug:org>/projects/<slug:project>/settings/deployment-tokens/generate/",
         org_views.deployment_token_generate,
         name="deployment-generate",
+    ),
+    path(
+        "orgs/<slug:org>/projects/<slug:project>/settings/deployment-tokens/<id:token_id>/rotate/",
+        org_views.deployment_token_rotate,
+        name="deployment-rotate",
+    ),
+    path(
+        "orgs/<slug:org>/projects/<slug:project>/settings/deployment-tokens/<id:token_id>/end-overlap/",
+        org_views.deployment_token_end_overlap,
+        name="deployment-end-overlap",
     ),
     path(
         "orgs/<slug:org>/projects/<slug:project>/settings/deployment-tokens/<id:token_id>/revoke/",

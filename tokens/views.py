@@ -18,6 +18,7 @@ from lib.ui import HtmxHttpRequest, finish, render_dialog
 from orgs import access, audit
 from orgs.audit import Actor
 from orgs.models import AuditEvent, Membership
+from tokens import rotation_views
 from tokens.forms import PersonalTokenForm
 from tokens.models import Token
 from tokens.notifications import NOTICE_PERIOD
@@ -130,6 +131,29 @@ def personal_token_revoke(request: HtmxHttpRequest, token_id: int) -> HttpRespon
     if token_revoke(token=token, actor=Actor.from_request(request), reason="revoked by owner"):
         return _done(request, f"Token “{token.name}” revoked. Anything using it stops working now.")
     return _done(request, f"Token “{token.name}” was already revoked.")
+
+
+def _rotation(request: HtmxHttpRequest) -> dict:
+    def dialog(partial: str, status: int = 200, **context) -> HttpResponse:
+        return _render(request, partial, status, **context)
+
+    return {"dialog": dialog, "back": reverse("tokens:personal"), "event": TOKENS_CHANGED}
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def personal_token_rotate(request: HtmxHttpRequest, token_id: int) -> HttpResponse:
+    token = _get_personal_token(request, token_id)
+    return rotation_views.rotate(request, token, **_rotation(request))
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def personal_token_end_overlap(request: HtmxHttpRequest, token_id: int) -> HttpResponse:
+    token = _get_personal_token(request, token_id)
+    return rotation_views.end_overlap(request, token, **_rotation(request))
 
 
 @never_cache
