@@ -12,6 +12,8 @@ EXPIRY_CHOICES = [
     ("90", "90 days"),
     ("365", "1 year"),
 ]
+# What a new token's expiry starts at in the dialogs: a choice, never "No expiration".
+DEFAULT_EXPIRY = "30"
 PERMISSION_CHOICES = [(name, f"{name} — {label}") for name, label in perms.PERMISSIONS.items()]
 
 
@@ -39,6 +41,7 @@ class PersonalTokenForm(_LabelledTokenForm):
         coerce=int,
         empty_value=None,
         required=False,
+        initial=DEFAULT_EXPIRY,
     )
     permissions = forms.MultipleChoiceField(
         label="Permissions",
@@ -59,7 +62,26 @@ def _expiry_choices(limit_days: int | None) -> list[tuple[str, str]]:
     return [*allowed, (str(limit_days), f"{limit_days} days (the organization's maximum)")]
 
 
-class CITokenForm(_LabelledTokenForm):
+class _ExpiryChoice(forms.Form):
+    """An expiry select within the organization's limit (no "No expiration" under one),
+    starting at 30 days, or at the limit when that is shorter."""
+
+    expires_in_days = forms.TypedChoiceField(
+        label="Expiration", coerce=int, empty_value=None, required=False
+    )
+
+    def __init__(self, *args, limit_days: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = _expiry_choices(limit_days)
+        field = self.fields["expires_in_days"]
+        field.choices = choices
+        values = [value for value, _ in choices]
+        field.initial = DEFAULT_EXPIRY if DEFAULT_EXPIRY in values else values[-1]
+        if limit_days is not None:
+            field.required = True
+
+
+class CITokenForm(_ExpiryChoice, _LabelledTokenForm):
     name = forms.CharField(
         label="Label",
         max_length=NAME_MAX_LENGTH,
@@ -84,17 +106,6 @@ class CITokenForm(_LabelledTokenForm):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    expires_in_days = forms.TypedChoiceField(
-        label="Expiration", coerce=int, empty_value=None, required=False
-    )
-
-    def __init__(self, *args, limit_days: int | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        choices = _expiry_choices(limit_days)
-        self.fields["expires_in_days"].choices = choices
-        if limit_days is not None:
-            self.fields["expires_in_days"].required = True
-            self.fields["expires_in_days"].initial = choices[-1][0]
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -125,3 +136,21 @@ class RotateForm(forms.Form):
         label="…or until the new secret is first used, if that comes first",
         required=False,
     )
+
+
+class DeploymentTokenForm(_ExpiryChoice):
+    name = forms.CharField(
+        label="Label (optional)",
+        max_length=NAME_MAX_LENGTH,
+        required=False,
+        help_text="Where is it used? Left empty: “<project> deploy <date and time>”.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Left out (a POST from a script): the organization's maximum, or no expiry.
+        self.fields["expires_in_days"].required = False
+
+    def clean_name(self) -> str:
+        return " ".join(self.cleaned_data["name"].split())

@@ -24,7 +24,7 @@ from orgs.services import organization_set_personal_token_deploys
 from tokens import permissions as perms
 from tokens import rotation_views
 from tokens.deploy_auth import QUIET_PERIOD, deploy_auth_status
-from tokens.forms import CITokenForm
+from tokens.forms import CITokenForm, DeploymentTokenForm
 from tokens.models import Token
 from tokens.services import (
     TokenConfigurationError,
@@ -232,20 +232,39 @@ def deployment_tokens(request: HtmxHttpRequest, org: str, project: str) -> HttpR
     return render(request, template, _deployment_context(request, membership, project_obj))
 
 
+def default_deployment_label(project: Project) -> str:
+    # Slugs fit in 50 characters; older rows may not, and the name must fit too.
+    return f"{project.slug[:50]} deploy {timezone.now():%Y-%m-%d %H:%M:%S}"
+
+
 @never_cache
 @login_required
 @sensitive_variables("issued")
-@require_POST
+@require_http_methods(["GET", "POST"])
 def deployment_token_generate(request: HtmxHttpRequest, org: str, project: str) -> HttpResponse:
     membership, project_obj = _project_access_or_404(request, org, project)
+    limit_days = max_lifetime_days(Token.Kind.DEPLOYMENT, membership.organization)
+    if request.method == "GET":
+        form = DeploymentTokenForm(limit_days=limit_days)
+        return _deployment_dialog(
+            request, membership, project_obj, "generate-dialog", form=form, limit_days=limit_days
+        )
+    # A POST without fields (a script, an older page) gets the default label and no expiry
+    # (the organization's maximum, when it sets one).
+    form = DeploymentTokenForm(request.POST, limit_days=limit_days)
+    dialog = {"form": form, "limit_days": limit_days}
+    if not form.is_valid():
+        return _deployment_dialog(
+            request, membership, project_obj, "generate-dialog", status=422, **dialog
+        )
     try:
         issued = token_issue(
             kind=Token.Kind.DEPLOYMENT,
             project=project_obj,
-            # Slugs fit in 50 characters; older rows may not, and the name must fit too.
-            name=f"{project_obj.slug[:50]} deploy {timezone.now():%Y-%m-%d %H:%M:%S}",
+            name=form.cleaned_data["name"] or default_deployment_label(project_obj),
             role="ci",
             permissions=perms.ROLE_PRESETS["ci"],
+            expires_in_days=form.cleaned_data["expires_in_days"],
             actor=Actor.from_request(request),
         )
     except TokenConfigurationError as error:
@@ -253,6 +272,11 @@ def deployment_token_generate(request: HtmxHttpRequest, org: str, project: str) 
             request, membership, project_obj, "config-error", status=503, config_error=str(error)
         )
     except RuleError as error:
+        if error.field in form.fields:
+            form.add_error(error.field, error.message)
+            return _deployment_dialog(
+                request, membership, project_obj, "generate-dialog", status=422, **dialog
+            )
         back = reverse("tokens:deployment", args=[org, project])
         return refuse(request, error.message, redirect_to=back, status=422)
     # The only time this token is shown: the response is never cached (see never_cache).

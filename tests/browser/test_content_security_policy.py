@@ -103,6 +103,10 @@ def test_every_page_and_dialog_works_under_the_policy(page: Page, demo):
     # Deployment tokens.
     visit(page, "/orgs/acme/projects/web/settings/deployment-tokens/")
     page.get_by_role("button", name="Generate deployment token").click()
+    dialog = page.get_by_role("dialog", name=re.compile("New deployment token"))
+    dialog.get_by_label("Expiration").select_option(label="No expiration")
+    expect(dialog.locator(".no-expiry-warning")).to_be_visible()
+    dialog.get_by_role("button", name="Generate token").click()
     show_copy_and_close(page, re.compile("New deployment token"))
 
     # Organization pages, each with the dialog it opens.

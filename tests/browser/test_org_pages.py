@@ -299,8 +299,13 @@ def test_deployment_tokens_as_project_maintainer(page: Page, demo):
     expect(org_tabs(page).get_by_role("link", name="CI tokens")).to_have_count(0)
     before = web_tokens().unrevoked().count()
     mark_document(page)
+    page.get_by_role("button", name="Generate deployment token").click()
+    generate = page.get_by_role("dialog", name="New deployment token for Web")
+    expect(generate).to_be_visible()
+    expect(generate.get_by_label("Label (optional)")).to_be_focused()
+    expect(generate.get_by_label("Expiration")).to_have_value("30")
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
-        page.get_by_role("button", name="Generate deployment token").click()
+        generate.get_by_role("button", name="Generate token").click()
     assert posted.value.status == 200
     assert "no-store" in posted.value.headers["cache-control"]
     shown, plaintext = shown_token(page, "New deployment token for Web")
@@ -316,12 +321,15 @@ def test_deployment_tokens_as_project_maintainer(page: Page, demo):
     # The table lists the masked preview only.
     row = page.get_by_role("row").filter(has_text=masked(plaintext))
     expect(row).to_have_count(1)
-    expect(row.get_by_role("cell").nth(0)).to_have_text(masked(plaintext))
-    expect(row.get_by_role("cell").nth(1)).to_have_text(DEV)
+    expect(row.get_by_role("cell").nth(0)).to_have_text(re.compile(r"^web deploy \d{4}-"))
+    expect(row.get_by_role("cell").nth(1)).to_have_text(masked(plaintext))
+    expect(row.get_by_role("cell").nth(2)).to_have_text(DEV)
     assert web_tokens().unrevoked().count() == before + 1
 
     # The trash button → confirmation → Revoke: the row is gone, the token revoked.
-    row.get_by_role("button", name="Revoke", exact=True).click()
+    row.get_by_role(
+        "button", name=re.compile(rf"^Revoke web deploy .* \({re.escape(masked(plaintext))}\)$")
+    ).click()
     confirm = page.get_by_role("dialog", name="Revoke deployment token?")
     expect(confirm).to_be_visible()
     assert is_modal(confirm)
@@ -354,8 +362,9 @@ def test_missing_salt_shows_a_configuration_error_and_issues_nothing(page: Page,
     open_web_deployment_tokens(page)
     banner = page.get_by_role("main").get_by_role("alert")
     expect(banner).to_contain_text("TOKEN_HASH_SALT")
+    page.get_by_role("button", name="Generate deployment token").click()
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
-        page.get_by_role("button", name="Generate deployment token").click()
+        page.get_by_role("dialog").get_by_role("button", name="Generate token").click()
     assert posted.value.status == 503
     error = page.get_by_role("dialog", name="Token generation is not configured")
     expect(error).to_be_visible()
@@ -584,7 +593,7 @@ def test_org_pages_fit_the_screen(page: Page, demo, name, viewport):
     page.screenshot(
         path=SHOTS / f"deployment-tokens-{name}.png", full_page=True, animations="disabled"
     )
-    assert_fits(page, width, ".page-head button", "#token-table .actions a")
+    assert_fits(page, width, ".page-head a[role=button]", "#token-table .actions a")
     icon = page.get_by_role("row").nth(1).get_by_role("button", name="Revoke").locator("svg")
     expect(icon).to_be_visible()
     if desktop:

@@ -94,3 +94,23 @@ def test_rotate_without_javascript(nojs_page: Page, demo):
     assert whoami(page, new).status == 200
     page.reload()
     expect(page.locator(f"#token-{token.pk}")).not_to_contain_text("Old secret")
+
+
+def test_no_expiration_shows_a_warning_line(page: Page, demo):
+    sign_in(page, "dev@acme.test")
+    page.goto("/settings/tokens/")
+    page.get_by_role("button", name="Create API token").click()
+    dialog = page.get_by_role("dialog", name="Create API token")
+    expiry = dialog.get_by_label("Expiration")
+    expect(expiry).to_have_value("30")
+    warning = dialog.get_by_text("a token without an expiration date works until")
+    expect(warning).to_be_hidden()
+    expiry.select_option(label="No expiration")
+    expect(warning).to_be_visible()
+    expiry.select_option(label="90 days")
+    expect(warning).to_be_hidden()
+    expiry.select_option(label="No expiration")
+    dialog.get_by_label("Label").fill("forever")
+    dialog.get_by_role("button", name="Create").click()
+    expect(page.get_by_role("dialog", name=re.compile("Your new API token"))).to_be_visible()
+    assert Token.objects.get(name="forever").expires_at is None

@@ -144,4 +144,4 @@ def test_deployment_rows_have_distinct_accessible_names(owner_client, org, owner
     second = make_deployment_token(project, owner, name="two")
     body = owner_client.get(reverse("tokens:deployment", args=["acme", "web"])).content.decode()
     for issued in (first, second):
-        assert f'aria-label="Rotate {issued.token.preview}"' in body
+        assert f'aria-label="Rotate {issued.token.name} ({issued.token.preview})"' in body
