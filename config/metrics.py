@@ -46,6 +46,7 @@ OUTCOMES = (
     "expired",
     "rotated",
     "inactive_user",
+    "ip_not_allowed",
 )
 VERIFICATIONS = Counter(
     "tokendesk_token_verifications",

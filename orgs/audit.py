@@ -18,6 +18,7 @@ ACTIONS = {
     "token.rotate": "Token rotated",
     "token.rotation_first_use": "Rotated token's new secret first used",
     "token.overlap_end": "Rotation overlap ended",
+    "token.ip_denied": "Token refused: address not allowed",
     "token.revoke": "Token revoked",
     "token.revoke_all": "All personal tokens revoked",
     "token.leak_report": "Leaked token revoked",

@@ -13,6 +13,7 @@ from django.utils import timezone
 from orgs import access
 from orgs.access import ADMIN_ROLES
 from orgs.models import AuditEvent, Membership, Organization, Project
+from tokens import allowlist
 from tokens import permissions as perms
 from tokens.credential import Credential
 from tokens.models import Token, TokenQuerySet
@@ -146,15 +147,24 @@ def check_issue(
     expires_in_days: int | None,
     organization: Organization | None = None,
     project: Project | None = None,
+    allowed_ips: list[str] | tuple[str, ...] = (),
 ) -> None:
-    """No privilege escalation: a token cannot mint a token that may do more, reach wider or
-    live longer than itself, nor outlast the right of the person behind it to do so."""
+    """No privilege escalation: a token cannot mint a token that may do more, reach wider
+    (in scope or in network addresses) or live longer than itself, nor outlast the right of
+    the person behind it to do so."""
     if requester.kind == Kind.DEPLOYMENT:
         _check_creator_keeps_the_right(requester)
     missing = perms.effective(permissions) - perms.effective(requester.permissions)
     if missing:
         raise insufficient_scope(
             "A token cannot grant permissions it lacks: " + ", ".join(perms.ordered(missing)) + "."
+        )
+    if not allowlist.within(allowed_ips, requester.allowed_ips):
+        raise insufficient_scope(
+            "A token restricted to some IP addresses cannot create or renew a token usable "
+            "from addresses outside them: give allowed_ips within "
+            + ", ".join(requester.allowed_ips)
+            + "."
         )
     if requester.expires_at is not None:
         new_expiry = timezone.now() + timedelta(days=expires_in_days or 0)

@@ -49,6 +49,7 @@ class Credential:
     previous_digest: str | None = field(repr=False)
     previous_valid_until: datetime | None
     previous_until_first_use: bool
+    allowed_ips: tuple[str, ...]
     # True when the request's secret is the one before the last rotation (its overlap).
     matched_previous: bool = False
 

@@ -1,6 +1,7 @@
 from django import forms
 
 from lib.errors import RuleError
+from tokens import allowlist
 from tokens import permissions as perms
 from tokens.services import NAME_MAX_LENGTH, clean_name
 
@@ -27,7 +28,24 @@ class _LabelledTokenForm(forms.Form):
             raise forms.ValidationError(error.message) from None
 
 
-class PersonalTokenForm(_LabelledTokenForm):
+class _AllowlistField(forms.Form):
+    allowed_ips = forms.CharField(
+        label="Allowed IP addresses (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+        help_text="One IPv4/IPv6 address or CIDR range per line, up to 20, e.g. "
+        "203.0.113.0/24. Requests from anywhere else are refused. Empty: anywhere.",
+    )
+
+    def clean_allowed_ips(self) -> list[str]:
+        try:
+            return allowlist.clean(allowlist.split_lines(self.cleaned_data["allowed_ips"]))
+        except RuleError as error:
+            raise forms.ValidationError(error.message) from None
+
+
+class PersonalTokenForm(_AllowlistField, _LabelledTokenForm):
     name = forms.CharField(
         label="Label",
         max_length=NAME_MAX_LENGTH,
@@ -81,7 +99,7 @@ class _ExpiryChoice(forms.Form):
             field.required = True
 
 
-class CITokenForm(_ExpiryChoice, _LabelledTokenForm):
+class CITokenForm(_AllowlistField, _ExpiryChoice, _LabelledTokenForm):
     name = forms.CharField(
         label="Label",
         max_length=NAME_MAX_LENGTH,
@@ -138,7 +156,7 @@ class RotateForm(forms.Form):
     )
 
 
-class DeploymentTokenForm(_ExpiryChoice):
+class DeploymentTokenForm(_AllowlistField, _ExpiryChoice):
     name = forms.CharField(
         label="Label (optional)",
         max_length=NAME_MAX_LENGTH,

@@ -58,6 +58,7 @@ _COLUMNS = (
     ("t", Token, "previous_digest"),
     ("t", Token, "previous_valid_until"),
     ("t", Token, "previous_until_first_use"),
+    ("t", Token, "allowed_ips"),
 )
 _DATETIMES = tuple(
     index
@@ -65,7 +66,8 @@ _DATETIMES = tuple(
     if model._meta.get_field(column).get_internal_type() == "DateTimeField"
 )
 _PERMISSIONS = 6
-_UNTIL_FIRST_USE = len(_COLUMNS) - 1
+_UNTIL_FIRST_USE = len(_COLUMNS) - 2
+_ALLOWED_IPS = len(_COLUMNS) - 1
 
 
 def _column(model, attname: str) -> str:
@@ -111,6 +113,10 @@ def _credential(row) -> Credential:
     if isinstance(permissions, str | bytes):
         permissions = json.loads(permissions)
     row[_PERMISSIONS] = tuple(permissions)
+    allowed = row[_ALLOWED_IPS]
+    if isinstance(allowed, str | bytes):
+        allowed = json.loads(allowed)
+    row[_ALLOWED_IPS] = tuple(allowed or ())
     if row[16] is not None:  # SQLite answers booleans as integers
         row[16] = bool(row[16])
     if row[20] is not None:

@@ -99,6 +99,9 @@ class Token(models.Model):
         related_name="+",
         help_text="The token that created this one through the API, if any.",
     )
+    # Where the token may be used from: normalized IPv4/IPv6 networks ("203.0.113.0/24",
+    # "2001:db8::/32", a single address as "/32" or "/128"); empty: anywhere.
+    allowed_ips = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
     # The expiry an "expires soon" notice was sent for: once per token per expiry date.

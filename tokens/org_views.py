@@ -110,6 +110,7 @@ def ci_token_create(request: HtmxHttpRequest, org: str) -> HttpResponse:
             role=form.cleaned_data["role"],
             permissions=form.cleaned_data["granted"],
             expires_in_days=form.cleaned_data["expires_in_days"],
+            allowed_ips=form.cleaned_data["allowed_ips"],
             actor=Actor.from_request(request),
         )
     except TokenConfigurationError as error:
@@ -265,6 +266,7 @@ def deployment_token_generate(request: HtmxHttpRequest, org: str, project: str) 
             role="ci",
             permissions=perms.ROLE_PRESETS["ci"],
             expires_in_days=form.cleaned_data["expires_in_days"],
+            allowed_ips=form.cleaned_data["allowed_ips"],
             actor=Actor.from_request(request),
         )
     except TokenConfigurationError as error:

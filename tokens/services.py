@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
@@ -19,8 +20,8 @@ from lib.errors import RuleError
 from lib.limits import MAX_TOKEN_LIFETIME_DAYS
 from orgs import audit
 from orgs.audit import Actor
+from tokens import allowlist, notifications
 from tokens import format as token_format
-from tokens import notifications
 from tokens.credential import Credential
 from tokens.lookup import credential_by_digest
 from tokens.models import Token
@@ -56,6 +57,17 @@ class TokenNotRenewable(RuleError):
 
     status = 409
     error = "legacy_token_not_renewable"
+
+
+class IpNotAllowed(RuleError):
+    """A valid token used from an address outside its allowlist."""
+
+    status = 403
+    error = "ip_not_allowed"
+
+
+# A refused address is audited at most once a minute per token.
+IP_DENIAL_AUDIT_SECONDS = 60
 
 
 class InvalidToken(Exception):
@@ -135,9 +147,11 @@ def token_issue(
     role: str = "",
     description: str = "",
     expires_in_days: int | None = None,
+    allowed_ips: list[str] | None = None,
 ) -> IssuedToken:
     salt = hash_salt()
     name = clean_name(name)
+    allowed_ips = allowlist.clean(allowed_ips or [])
     now = timezone.now()
     organization = organization or (project.organization if project else None)
     expires_at = expiry_for(
@@ -163,6 +177,7 @@ def token_issue(
         created_by_token_id=creating_token.pk if creating_token is not None else None,
         created_at=now,
         expires_at=expires_at,
+        allowed_ips=allowed_ips,
     )
     try:
         with transaction.atomic():
@@ -212,6 +227,11 @@ def token_verify(plaintext: str, *, ip: str | None = None) -> Credential:
     except InvalidToken as error:
         token_verified.send(Credential, outcome=error.reason, seconds=time.perf_counter() - started)
         raise
+    except IpNotAllowed:
+        token_verified.send(
+            Credential, outcome="ip_not_allowed", seconds=time.perf_counter() - started
+        )
+        raise
     token_verified.send(Credential, outcome="valid", seconds=time.perf_counter() - started)
     return credential
 
@@ -242,6 +262,9 @@ def _verify(plaintext: str, *, ip: str | None) -> Credential:
         raise InvalidToken("rotated")
     if credential.user_id is not None and not credential.user_is_active:
         raise InvalidToken("inactive_user")
+    if not allowlist.allows(credential.allowed_ips, ip):
+        _audit_ip_denial(credential, ip)
+        raise IpNotAllowed(f"This token may not be used from your address, {ip or 'unknown'}.")
     # The new secret's first use ends an "until first use" overlap: once, audited.
     if (
         not credential.matched_previous
@@ -289,6 +312,25 @@ def _redigest(credential: Credential, *, digest: str, fingerprint: str) -> int:
     return Token.objects.filter(pk=credential.pk, digest=credential.digest).update(
         digest=digest, salt_fingerprint=fingerprint
     )
+
+
+def _audit_ip_denial(credential: Credential, ip: str | None) -> None:
+    # cache.add is atomic in every backend: one process per minute wins and records.
+    if not cache.add(f"token-ip-denied:{credential.pk}", 1, IP_DENIAL_AUDIT_SECONDS):
+        return
+
+    def record(credential: Credential) -> bool:
+        row = credential.fetch_token()
+        audit.record(
+            "token.ip_denied",
+            actor=Actor(user=row.user, token=row, ip=ip),
+            target=row,
+            data={"address": ip or ""},
+        )
+        return True
+
+    record.__name__ = "ip_denial_audit"
+    _best_effort(record, credential)
 
 
 def _end_overlap_on_first_use(credential: Credential, *, ip: str | None, now) -> int:

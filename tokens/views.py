@@ -109,6 +109,7 @@ def personal_token_create(request: HtmxHttpRequest) -> HttpResponse:
             name=form.cleaned_data["name"],
             permissions=form.cleaned_data["permissions"],
             expires_in_days=form.cleaned_data["expires_in_days"],
+            allowed_ips=form.cleaned_data["allowed_ips"],
             actor=Actor.from_request(request),
         )
     except TokenConfigurationError as error:

@@ -41,8 +41,9 @@ def test_a_valid_token_answers_its_metadata_and_user(client, user):
     assert set(token) == {
         "id", "name", "description", "kind", "preview", "org", "project", "role",
         "permissions", "created_at", "expires_at", "last_used_at", "revoked_at",
-        "previous_secret_valid_until",
+        "previous_secret_valid_until", "allowed_ips",
     }  # fmt: skip
+    assert token["allowed_ips"] == []
     assert token["previous_secret_valid_until"] is None
     assert issued.plaintext not in response.content.decode()
     assert issued.token.digest not in response.content.decode()

@@ -16,7 +16,7 @@ from orgs import audit
 from orgs.audit import Actor, client_ip
 from orgs.models import Deployment, Organization, Project
 from orgs.services import deployment_create
-from tokens import authorization
+from tokens import allowlist, authorization
 from tokens import permissions as perms
 from tokens.api.core import ApiRequest, api, requires
 from tokens.api.schemas import (
@@ -224,6 +224,7 @@ def create_token(request: ApiRequest, payload: TokenCreateIn, response: HttpResp
     requester: Credential = request.auth
     kind, organization, project, user = _target_of(payload, requester)
     granted, role = _grant_of(payload, kind)
+    allowed_ips = allowlist.clean(payload.allowed_ips or [])
     authorization.check_issue(
         requester,
         kind=kind,
@@ -231,6 +232,7 @@ def create_token(request: ApiRequest, payload: TokenCreateIn, response: HttpResp
         expires_in_days=payload.expires_in_days,
         organization=organization,
         project=project,
+        allowed_ips=allowed_ips,
     )
     issued = token_issue(
         kind=kind,
@@ -242,6 +244,7 @@ def create_token(request: ApiRequest, payload: TokenCreateIn, response: HttpResp
         organization=organization,
         project=project,
         expires_in_days=payload.expires_in_days,
+        allowed_ips=allowed_ips,
         actor=Actor.from_request(request, token=requester),
     )
     _no_store(response)
@@ -285,6 +288,7 @@ def _check_may_renew(request: ApiRequest, target: Token) -> None:
         expires_in_days=remaining,
         organization=target.organization,
         project=target.project,
+        allowed_ips=target.allowed_ips,
     )
 
 

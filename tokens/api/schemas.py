@@ -74,6 +74,10 @@ class TokenOut(Schema):
     expires_at: datetime | None
     last_used_at: datetime | None
     revoked_at: datetime | None
+    allowed_ips: list[str] = Field(
+        description="IPv4/IPv6 addresses and CIDR ranges the token may be used from; "
+        "empty: anywhere."
+    )
     previous_secret_valid_until: datetime | None = Field(
         description="While a rotation's overlap lasts: when the previous secret stops working."
     )
@@ -83,6 +87,10 @@ class TokenOut(Schema):
         if isinstance(token, Credential):
             return token.previous_valid_until if token.previous_digest else None
         return token.overlap_until()
+
+    @staticmethod
+    def resolve_allowed_ips(token: Token | Credential) -> list[str]:
+        return list(token.allowed_ips or ())
 
     @staticmethod
     def resolve_kind(token: Token) -> str:
@@ -162,6 +170,13 @@ class TokenCreateIn(Schema):
     permissions: list[Text] | None = Field(None, max_length=50, description="Not with `role`.")
     role: Text | None = Field(None, max_length=20, description="Not with `permissions`.")
     expires_in_days: int | None = Field(None, ge=1, le=MAX_TOKEN_LIFETIME_DAYS)
+    allowed_ips: list[Annotated[Text, StringConstraints(max_length=60)]] | None = Field(
+        None,
+        max_length=20,
+        description="Up to 20 IPv4/IPv6 addresses or CIDR ranges the token may be used "
+        "from (omitted or empty: anywhere). A token restricted itself can only create "
+        "tokens restricted within its own ranges.",
+    )
 
     @model_validator(mode="after")
     def _one_of_each_pair(self) -> "TokenCreateIn":
