@@ -114,3 +114,27 @@ def test_no_expiration_shows_a_warning_line(page: Page, demo):
     dialog.get_by_role("button", name="Create").click()
     expect(page.get_by_role("dialog", name=re.compile("Your new API token"))).to_be_visible()
     assert Token.objects.get(name="forever").expires_at is None
+
+
+def test_a_ci_token_restricted_to_addresses(page: Page, demo):
+    sign_in(page, ADMIN)
+    open_ci_tokens(page)
+    page.get_by_role("main").get_by_role("button", name="Create token").click()
+    dialog = page.get_by_role("dialog", name="New integration token")
+    dialog.get_by_label("Label").fill("Office only")
+    allowed = dialog.get_by_label("Allowed IP addresses (optional)")
+    allowed.fill("203.0.113.0/33")
+    dialog.get_by_role("button", name="Create token").click()
+    expect(dialog.locator(".field-error")).to_contain_text("not an IPv4 or IPv6")
+    allowed.fill("203.0.113.9/24\n2001:db8::/32")
+    dialog.get_by_role("button", name="Create token").click()
+    shown, plaintext = shown_token(page, "Your new CI token “Office only”")
+    shown.get_by_role("button", name="Close").click()
+    row = page.get_by_role("row").filter(has_text="Office only")
+    expect(row).to_contain_text("Only from 203.0.113.0/24, 2001:db8::/32")
+    response = whoami(page, plaintext)  # the live server sees 127.0.0.1
+    assert response.status == 403
+    assert response.json() == {
+        "error": "ip_not_allowed",
+        "detail": "This token may not be used from your address, 127.0.0.1.",
+    }
