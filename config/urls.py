@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
+from accounts import views as security_views
+from accounts.allauth_urls import urlpatterns as allauth_urls
 from accounts.converters import IdConverter
 from accounts.guides import guide
 from config.cli_downloads import cli_file, cli_page
@@ -15,6 +17,13 @@ handler500 = "config.unavailable.server_error"
 urlpatterns = [
     path("", dashboard, name="dashboard"),
     path("accounts/", include("accounts.urls")),
+    path("accounts/", include(allauth_urls)),
+    path("settings/security/", security_views.security, name="security"),
+    path(
+        "settings/security/sign-out-others/",
+        security_views.sign_out_other_sessions,
+        name="security-sign-out-others",
+    ),
     path("", include("tokens.urls")),
     path("orgs/<slug:org>/", include("orgs.urls")),
     path("api/v1/", api.urls),

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.reauthentication import reauthentication_required
 from accounts.ui import finish, refuse, render_dialog
 from orgs import access, audit, services
 from orgs.audit import Actor
@@ -275,6 +276,7 @@ def member_add(request: HttpRequest, org: str) -> HttpResponse:
 
 @never_cache
 @login_required
+@reauthentication_required
 @require_POST
 def member_role(request: HttpRequest, org: str, membership_id: int) -> HttpResponse:
     membership = access.membership_or_404(request, org)

@@ -11,6 +11,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from accounts.reauthentication import reauthentication_required
 from accounts.ui import finish, refuse, render_dialog
 from orgs import access
 from orgs.audit import Actor
@@ -80,6 +81,7 @@ def ci_tokens(request: HttpRequest, org: str) -> HttpResponse:
 
 @never_cache
 @login_required
+@reauthentication_required
 @sensitive_post_parameters()
 @sensitive_variables("issued")
 @require_http_methods(["GET", "POST"])
@@ -119,6 +121,7 @@ def ci_token_create(request: HttpRequest, org: str) -> HttpResponse:
 
 @never_cache
 @login_required
+@reauthentication_required
 @sensitive_variables("issued")
 @require_http_methods(["GET", "POST"])
 def ci_token_reset(request: HttpRequest, org: str, token_id: int) -> HttpResponse:
@@ -200,6 +203,7 @@ def deployment_tokens(request: HttpRequest, org: str, project: str) -> HttpRespo
 
 @never_cache
 @login_required
+@reauthentication_required
 @sensitive_variables("issued")
 @require_POST
 def deployment_token_generate(request: HttpRequest, org: str, project: str) -> HttpResponse:
@@ -278,6 +282,7 @@ def deploy_auth(request: HttpRequest, org: str) -> HttpResponse:
 
 @never_cache
 @login_required
+@reauthentication_required
 @require_POST
 def deploy_auth_policy(request: HttpRequest, org: str) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import trigger_client_event
 
 from accounts.converters import parse_id
+from accounts.reauthentication import reauthentication_required
 from accounts.ui import finish, page_of, render_dialog
 from orgs import access, audit
 from orgs.audit import Actor
@@ -93,6 +94,7 @@ def personal_tokens(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
+@reauthentication_required
 @sensitive_post_parameters()
 @sensitive_variables("issued")
 @require_http_methods(["GET", "POST"])
@@ -135,6 +137,7 @@ def personal_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
 
 @never_cache
 @login_required
+@reauthentication_required
 @require_http_methods(["GET", "POST"])
 def personal_tokens_revoke_all(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":

@@ -1,0 +1,30 @@
+"""django-allauth's pages under /accounts/, with Tokendesk's re-authentication in front of
+every change to two-factor settings (allauth's own re-authentication check is off:
+MFA_REAUTHENTICATION_REQUIRED). Adding `allauth.socialaccount` to INSTALLED_APPS later
+brings its /accounts/3rdparty/ and provider URLs in through allauth.urls unchanged."""
+
+from allauth.mfa.recovery_codes import views as recovery_views
+from allauth.mfa.totp import views as totp_views
+from allauth.mfa.webauthn import views as webauthn_views
+from django.urls import include, path
+
+from accounts.reauthentication import reauthentication_required
+
+guarded = reauthentication_required
+
+urlpatterns = [
+    path("2fa/totp/activate/", guarded(totp_views.activate_totp), name="mfa_activate_totp"),
+    path("2fa/totp/deactivate/", guarded(totp_views.deactivate_totp), name="mfa_deactivate_totp"),
+    path(
+        "2fa/recovery-codes/generate/",
+        guarded(recovery_views.generate_recovery_codes),
+        name="mfa_generate_recovery_codes",
+    ),
+    path("2fa/webauthn/add/", guarded(webauthn_views.add_webauthn), name="mfa_add_webauthn"),
+    path(
+        "2fa/webauthn/keys/<int:pk>/remove/",
+        guarded(webauthn_views.remove_webauthn),
+        name="mfa_remove_webauthn",
+    ),
+    path("", include("allauth.urls")),
+]
