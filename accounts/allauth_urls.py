@@ -3,16 +3,28 @@ every change to two-factor settings (allauth's own re-authentication check is of
 MFA_REAUTHENTICATION_REQUIRED). Adding `allauth.socialaccount` to INSTALLED_APPS later
 brings its /accounts/3rdparty/ and provider URLs in through allauth.urls unchanged."""
 
+from allauth.account import views as account_views
 from allauth.mfa.recovery_codes import views as recovery_views
 from allauth.mfa.totp import views as totp_views
 from allauth.mfa.webauthn import views as webauthn_views
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import include, path
 
 from accounts.reauthentication import reauthentication_required
 
 guarded = reauthentication_required
 
+
+def signup(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    """No public sign-up page unless TOKENDESK_OPEN_SIGNUP: people are invited."""
+    if not settings.TOKENDESK_OPEN_SIGNUP:
+        raise Http404
+    return account_views.signup(request, *args, **kwargs)
+
+
 urlpatterns = [
+    path("signup/", signup, name="account_signup"),
     path("2fa/totp/activate/", guarded(totp_views.activate_totp), name="mfa_activate_totp"),
     path("2fa/totp/deactivate/", guarded(totp_views.deactivate_totp), name="mfa_deactivate_totp"),
     path(
