@@ -10,10 +10,15 @@ from allauth.mfa.webauthn import views as webauthn_views
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import include, path
+from django.views.decorators.cache import never_cache
+from django.views.generic import RedirectView
 
 from accounts.reauthentication import reauthentication_required
 
-guarded = reauthentication_required
+
+def guarded(view):
+    """Re-authentication first; and pages that show a secret are never cached."""
+    return never_cache(reauthentication_required(view))
 
 
 def signup(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -23,8 +28,14 @@ def signup(request: HttpRequest, *args, **kwargs) -> HttpResponse:
     return account_views.signup(request, *args, **kwargs)
 
 
+# allauth's own overview pages: Tokendesk has one page for both.
+to_security = RedirectView.as_view(pattern_name="security")
+
 urlpatterns = [
     path("signup/", signup, name="account_signup"),
+    path("2fa/", to_security, name="mfa_index"),
+    path("2fa/webauthn/", to_security, name="mfa_list_webauthn"),
+    path("sessions/", to_security, name="usersessions_list"),
     path("2fa/totp/activate/", guarded(totp_views.activate_totp), name="mfa_activate_totp"),
     path("2fa/totp/deactivate/", guarded(totp_views.deactivate_totp), name="mfa_deactivate_totp"),
     path(

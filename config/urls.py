@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
@@ -11,6 +12,9 @@ from tokens.api import api
 from tokens.views import dashboard
 
 register_converter(IdConverter, "id")
+
+# /admin/ signs in through the same door as the app (2FA, guessing limits), not its own form.
+admin.site.login = secure_admin_login(admin.site.login)
 
 handler500 = "config.unavailable.server_error"
 

@@ -223,3 +223,9 @@ def test_a_fresh_install_says_how_to_make_the_first_user(client, db):
     assert "python manage.py bootstrap" in body
     make_user("alice@example.test")
     assert "python manage.py bootstrap" not in client.get(LOGIN).content.decode()
+
+
+def test_the_admin_signs_in_through_the_same_door(client, db):
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN)

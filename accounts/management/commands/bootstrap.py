@@ -14,7 +14,7 @@ from django.utils.text import slugify
 from accounts.models import User
 from orgs.models import Membership, Organization
 
-PASSWORD_VARIABLE = "TOKENDESK_BOOTSTRAP_PASSWORD"
+PASSWORD_VARIABLE = "TOKENDESK_BOOTSTRAP_PASSWORD"  # noqa: S105  (a variable name)
 
 
 class Command(BaseCommand):
