@@ -62,7 +62,9 @@ def reauthentication_required(view: Callable) -> Callable:
             return view(request, *args, **kwargs)
         stash_id = stash(request)
         if request.htmx:
-            return ask_in_dialog(request, stash_id)
+            # 401: htmx swaps it (base.html's htmx-config), and a form that resets itself on
+            # a refusal (the inline role select) shows the saved value until it is done.
+            return ask_in_dialog(request, stash_id, status=401)
         return redirect("accounts:reauthenticate", stash_id=stash_id)
 
     guarded.requires_reauthentication = True

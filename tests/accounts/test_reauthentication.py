@@ -13,8 +13,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from orgs.models import Membership
-from tests.factories import make_org
+from orgs.models import Membership, Organization
+from tests.factories import make_org, make_user
 from tokens.models import Token
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -103,7 +103,7 @@ def test_a_fresh_sign_in_needs_no_confirmation(client, owner):
 
 def test_htmx_gets_the_dialog_then_the_original_post_goes_ahead(stale_client):
     asked = stale_client.post(CI_CREATE, CI_FORM, **HTMX)
-    assert asked.status_code == 200
+    assert asked.status_code == 401
     assert asked["HX-Retarget"] == "#dialog-slot"
     body = asked.content.decode()
     assert "Confirm it is you" in body and "<dialog" in body
@@ -183,3 +183,38 @@ def test_the_sign_in_time_is_what_counts(client, owner, settings):
         assert "tdk_ci_" in client.post(CI_CREATE, CI_FORM, **HTMX).content.decode()
     with time_machine.travel(time.time() + 11 * 60):
         assert "Confirm it is you" in client.post(CI_CREATE, CI_FORM, **HTMX).content.decode()
+
+
+def _confirm(client, asked) -> object:
+    action = re.search(r'hx-post="(/accounts/confirm/[^"]+/)"', asked.content.decode())[1]
+    return client.post(action, {"password": PASSWORD}, **HTMX)
+
+
+def test_a_role_change_waits_for_the_confirmation(stale_client, owner):
+    dev = make_user("dev@x.test")
+    membership = Membership.objects.create(
+        user=dev, organization=Organization.objects.get(slug="acme"), role="member"
+    )
+    url = reverse("orgs:member-role", args=["acme", membership.pk])
+    asked = stale_client.post(url, {"role": "super_admin"}, **HTMX)
+    assert asked.status_code == 401
+    membership.refresh_from_db()
+    assert membership.role == "member"
+    done = _confirm(stale_client, asked)
+    assert done.status_code == 200
+    assert done["HX-Trigger"]  # the member table refreshes
+    membership.refresh_from_db()
+    assert membership.role == "super_admin"
+
+
+def test_the_deploy_auth_switch_waits_for_the_confirmation(stale_client):
+    organization = Organization.objects.get(slug="acme")
+    organization.allow_personal_token_deploys = True
+    organization.save()
+    url = reverse("tokens:deploy-auth-policy", args=["acme"])
+    asked = stale_client.post(url, {}, **HTMX)
+    organization.refresh_from_db()
+    assert organization.allow_personal_token_deploys
+    _confirm(stale_client, asked)
+    organization.refresh_from_db()
+    assert not organization.allow_personal_token_deploys
