@@ -1,5 +1,6 @@
-"""How django-allauth fits Tokendesk: no public sign-up unless a setting opens it, the client
-address seen through trusted proxies, and a lockout message that says how long to wait."""
+"""How django-allauth fits Tokendesk (ACCOUNT_ADAPTER): no public sign-up unless a setting
+opens it, the client address seen through trusted proxies (ops), and a lockout message that
+says how long to wait."""
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
