@@ -229,3 +229,20 @@ def test_the_admin_signs_in_through_the_same_door(client, db):
     response = client.get("/admin/login/?next=/admin/")
     assert response.status_code == 302
     assert response["Location"].startswith(LOGIN)
+
+
+def test_a_password_reset_ends_every_session(user, mailoutbox):
+    laptop = Client()
+    sign_in(laptop)
+    stranger = Client()
+    stranger.post(reverse("account_reset_password"), {"email": "alice@example.test"})
+    link = next(line for line in mailoutbox[0].body.splitlines() if "/password/reset/key/" in line)
+    path = link[link.index("/accounts/") :].strip()
+    form = stranger.get(path, follow=True)
+    new = "a-New-password-4711"
+    stranger.post(
+        form.redirect_chain[-1][0] if form.redirect_chain else path,
+        {"password1": new, "password2": new},
+    )
+    assert not is_signed_in(laptop)
+    assert sign_in(Client(), password=new).status_code == 302
