@@ -218,3 +218,18 @@ def test_the_deploy_auth_switch_waits_for_the_confirmation(stale_client):
     _confirm(stale_client, asked)
     organization.refresh_from_db()
     assert not organization.allow_personal_token_deploys
+
+
+def test_turning_on_an_authenticator_app_waits_for_the_confirmation(stale_client, owner):
+    from allauth.mfa.models import Authenticator
+
+    stale_client.get(reverse("mfa_activate_totp"))
+    secret = stale_client.session["mfa.totp.secret"]
+    asked = stale_client.post(reverse("mfa_activate_totp"), {"code": pyotp.TOTP(secret).now()})
+    assert asked.status_code == 302
+    assert asked["Location"].startswith("/accounts/confirm/")
+    assert not Authenticator.objects.filter(user=owner).exists()
+    done = stale_client.post(asked["Location"], {"password": PASSWORD})
+    assert done.status_code == 302
+    assert done["Location"] == reverse("mfa_view_recovery_codes")
+    assert Authenticator.objects.filter(user=owner, type="totp").exists()
