@@ -121,6 +121,7 @@ def ask_in_dialog(request: HttpRequest, stash_id: str, *, form=None, status: int
         "form": form or ReauthenticateForm(request=request),
         "action": reverse("accounts:reauthenticate", args=[stash_id]),
         "minutes": settings.REAUTHENTICATION_MINUTES,
+        "back": reverse("dashboard"),
     }
     response = render(request, f"{PAGE}#reauth-dialog", context, status=status)
     # Whatever the original form targeted, the question opens in the dialog slot.

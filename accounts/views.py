@@ -89,5 +89,10 @@ def reauthenticate(request: HttpRequest, stash_id: str) -> HttpResponse:
 def _ask(request, stash_id, form, action, *, status: int = 200) -> HttpResponse:
     if request.htmx:
         return reauthentication.ask_in_dialog(request, stash_id, form=form, status=status)
-    context = {"form": form, "action": action, "minutes": settings.REAUTHENTICATION_MINUTES}
+    context = {
+        "form": form,
+        "action": action,
+        "minutes": settings.REAUTHENTICATION_MINUTES,
+        "back": reverse("dashboard"),
+    }
     return render(request, reauthentication.PAGE, context, status=status)

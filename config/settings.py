@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.usersessions",
     "ops",
+    "lib",
     "accounts",
     "orgs",
     "tokens",
@@ -97,7 +98,7 @@ TEMPLATES = [
             ],
             # Partials as a builtin (no {% load %}), so Django 6's built-in partials is a
             # settings-only change.
-            "builtins": ["template_partials.templatetags.partials", "accounts.templatetags.ui"],
+            "builtins": ["template_partials.templatetags.partials", "lib.templatetags.ui"],
             "loaders": [
                 (
                     "template_partials.loader.Loader",

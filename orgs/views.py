@@ -4,14 +4,15 @@ Non-members get 404; members who may see a page but not change it get 403."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.reauthentication import reauthentication_required
-from accounts.ui import finish, refuse, render_dialog
+from lib.errors import RuleError
+from lib.ui import HtmxHttpRequest, finish, refuse, render_dialog
 from orgs import access, audit, services
 from orgs.audit import Actor
 from orgs.forms import (
@@ -67,8 +68,9 @@ def _credentials_left(organization, people, *, project=None) -> dict:
 
 def _overview_dialog(request, membership, partial, **context) -> HttpResponse:
     context.setdefault("organization", membership.organization)
+    back = reverse("orgs:overview", args=[membership.organization.slug])
     return render_dialog(
-        request, OVERVIEW_PAGE, partial, lambda: _overview_context(membership), **context
+        request, OVERVIEW_PAGE, partial, lambda: _overview_context(membership), back=back, **context
     )
 
 
@@ -80,7 +82,7 @@ def _project_or_404(membership: Membership, slug: str) -> Project:
 
 @never_cache
 @login_required
-def overview(request: HttpRequest, org: str) -> HttpResponse:
+def overview(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     template = f"{OVERVIEW_PAGE}#project-table" if request.htmx else OVERVIEW_PAGE
     return render(request, template, _overview_context(membership))
@@ -89,7 +91,7 @@ def overview(request: HttpRequest, org: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def project_create(request: HttpRequest, org: str) -> HttpResponse:
+def project_create(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     _admin_or_403(membership)
     if request.method == "GET":
@@ -103,7 +105,7 @@ def project_create(request: HttpRequest, org: str) -> HttpResponse:
                 slug=form.cleaned_data["slug"],
                 actor=Actor.from_request(request),
             )
-        except services.OrgRuleError as error:
+        except RuleError as error:
             form.add_error(error.field, error.message)
         else:
             return finish(
@@ -118,7 +120,7 @@ def project_create(request: HttpRequest, org: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def project_edit(request: HttpRequest, org: str, project: str) -> HttpResponse:
+def project_edit(request: HtmxHttpRequest, org: str, project: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     project_obj = _project_or_404(membership, project)
     _admin_or_403(membership)
@@ -153,7 +155,7 @@ def project_edit(request: HttpRequest, org: str, project: str) -> HttpResponse:
                 actor=Actor.from_request(request),
                 revoke_credentials=form.cleaned_data["revoke_credentials"],
             )
-        except services.OrgRuleError as error:
+        except RuleError as error:
             form.add_error(error.field, error.message)
         else:
             return finish(
@@ -170,7 +172,7 @@ def project_edit(request: HttpRequest, org: str, project: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def project_delete(request: HttpRequest, org: str, project: str) -> HttpResponse:
+def project_delete(request: HtmxHttpRequest, org: str, project: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     project_obj = _project_or_404(membership, project)
     _admin_or_403(membership)
@@ -203,6 +205,12 @@ def _assignable_roles(membership: Membership) -> list[tuple[str, str]]:
     ]
 
 
+def _with_manageable(membership: Membership, member: Membership) -> Membership:
+    """`member`, marked with whether `membership` may change its role or remove it."""
+    member.manageable = access.can_manage_member(membership, member)
+    return member
+
+
 def _members_context(membership: Membership) -> dict:
     organization = membership.organization
     members = (
@@ -214,7 +222,7 @@ def _members_context(membership: Membership) -> dict:
         "organization": organization,
         "membership": membership,
         "is_admin": access.is_admin(membership),
-        "members": [(member, access.can_manage_member(membership, member)) for member in members],
+        "members": [_with_manageable(membership, member) for member in members],
         "assignable_roles": _assignable_roles(membership),
     }
 
@@ -230,7 +238,7 @@ def _member_or_404(membership: Membership, membership_id: int) -> Membership:
 
 @never_cache
 @login_required
-def members(request: HttpRequest, org: str) -> HttpResponse:
+def members(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     template = f"{MEMBERS_PAGE}#member-table" if request.htmx else MEMBERS_PAGE
     return render(request, template, _members_context(membership))
@@ -239,15 +247,16 @@ def members(request: HttpRequest, org: str) -> HttpResponse:
 def _members_dialog(request, membership, partial, **context) -> HttpResponse:
     context.setdefault("organization", membership.organization)
     context.setdefault("assignable_roles", _assignable_roles(membership))
+    back = reverse("orgs:members", args=[membership.organization.slug])
     return render_dialog(
-        request, MEMBERS_PAGE, partial, lambda: _members_context(membership), **context
+        request, MEMBERS_PAGE, partial, lambda: _members_context(membership), back=back, **context
     )
 
 
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def member_add(request: HttpRequest, org: str) -> HttpResponse:
+def member_add(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     _admin_or_403(membership)
     if request.method == "GET":
@@ -262,7 +271,7 @@ def member_add(request: HttpRequest, org: str) -> HttpResponse:
                 by=membership,
                 actor=Actor.from_request(request),
             )
-        except services.OrgRuleError as error:
+        except RuleError as error:
             form.add_error(error.field, error.message)
         else:
             return finish(
@@ -278,7 +287,7 @@ def member_add(request: HttpRequest, org: str) -> HttpResponse:
 @login_required
 @reauthentication_required
 @require_POST
-def member_role(request: HttpRequest, org: str, membership_id: int) -> HttpResponse:
+def member_role(request: HtmxHttpRequest, org: str, membership_id: int) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     member = _member_or_404(membership, membership_id)
     _admin_or_403(membership)
@@ -293,7 +302,7 @@ def member_role(request: HttpRequest, org: str, membership_id: int) -> HttpRespo
             by=membership,
             actor=Actor.from_request(request),
         )
-    except services.OrgRuleError as error:
+    except RuleError as error:
         return refuse(request, error.message, redirect_to=back)
     return finish(
         request,
@@ -306,7 +315,7 @@ def member_role(request: HttpRequest, org: str, membership_id: int) -> HttpRespo
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def member_remove(request: HttpRequest, org: str, membership_id: int) -> HttpResponse:
+def member_remove(request: HtmxHttpRequest, org: str, membership_id: int) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     member = _member_or_404(membership, membership_id)
     _admin_or_403(membership)
@@ -317,6 +326,7 @@ def member_remove(request: HttpRequest, org: str, membership_id: int) -> HttpRes
             MEMBERS_PAGE,
             "member-remove",
             lambda: _members_context(membership),
+            back=back,
             member=member,
             organization=membership.organization,
             **_credentials_left(membership.organization, [member.user]),
@@ -328,7 +338,7 @@ def member_remove(request: HttpRequest, org: str, membership_id: int) -> HttpRes
             actor=Actor.from_request(request),
             revoke_credentials=request.POST.get("revoke_credentials") == "on",
         )
-    except services.OrgRuleError as error:
+    except RuleError as error:
         return refuse(request, error.message, redirect_to=back)
     if member.user_id == request.user.id:
         messages.success(request, f"You left {membership.organization.name}.")
@@ -343,7 +353,7 @@ AUDIT_PAGE = "orgs/audit.html"
 
 @never_cache
 @login_required
-def audit_log(request: HttpRequest, org: str) -> HttpResponse:
+def audit_log(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
     organization = membership.organization
     form = AuditFilterForm(request.GET)
@@ -365,7 +375,7 @@ def audit_log(request: HttpRequest, org: str) -> HttpResponse:
     return render(request, template, context, status=status)
 
 
-def _older_url(request: HttpRequest, before: int | None) -> str | None:
+def _older_url(request: HtmxHttpRequest, before: int | None) -> str | None:
     """This page's URL and filters, one page further back."""
     if before is None:
         return None
@@ -380,7 +390,7 @@ def _older_url(request: HttpRequest, before: int | None) -> str | None:
 @never_cache
 @login_required
 @require_POST
-def token_policy(request: HttpRequest, org: str) -> HttpResponse:
+def token_policy(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
     form = TokenPolicyForm(request.POST)
     back = reverse("tokens:ci", args=[org])
