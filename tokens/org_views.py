@@ -13,6 +13,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from accounts.reauthentication import reauthentication_required
 from lib.errors import RuleError
 from lib.limits import MAX_TOKEN_LIFETIME_DAYS
 from lib.listing import token_listing
@@ -87,6 +88,7 @@ def ci_tokens(request: HtmxHttpRequest, org: str) -> HttpResponse:
 
 @never_cache
 @login_required
+@reauthentication_required
 @sensitive_post_parameters()
 @sensitive_variables("issued")
 @require_http_methods(["GET", "POST"])
@@ -127,6 +129,7 @@ def ci_token_create(request: HtmxHttpRequest, org: str) -> HttpResponse:
 
 @never_cache
 @login_required
+@reauthentication_required
 @sensitive_variables("issued")
 @require_http_methods(["GET", "POST"])
 def ci_token_reset(request: HtmxHttpRequest, org: str, token_id: int) -> HttpResponse:
@@ -240,6 +243,7 @@ def default_deployment_label(project: Project) -> str:
 
 @never_cache
 @login_required
+@reauthentication_required
 @sensitive_variables("issued")
 @require_http_methods(["GET", "POST"])
 def deployment_token_generate(request: HtmxHttpRequest, org: str, project: str) -> HttpResponse:
@@ -370,6 +374,7 @@ def deploy_auth(request: HtmxHttpRequest, org: str) -> HttpResponse:
 
 @never_cache
 @login_required
+@reauthentication_required
 @require_POST
 def deploy_auth_policy(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
