@@ -159,6 +159,7 @@ def _ci_rotation(request: HtmxHttpRequest, membership: Membership) -> dict:
 
 @never_cache
 @login_required
+@reauthentication_required
 @require_http_methods(["GET", "POST"])
 def ci_token_rotate(request: HtmxHttpRequest, org: str, token_id: int) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
@@ -320,6 +321,7 @@ def _deployment_rotation(request, membership, project: Project) -> dict:
 
 @never_cache
 @login_required
+@reauthentication_required
 @require_http_methods(["GET", "POST"])
 def deployment_token_rotate(
     request: HtmxHttpRequest, org: str, project: str, token_id: int

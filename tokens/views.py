@@ -145,6 +145,7 @@ def _rotation(request: HtmxHttpRequest) -> dict:
 
 @never_cache
 @login_required
+@reauthentication_required
 @require_http_methods(["GET", "POST"])
 def personal_token_rotate(request: HtmxHttpRequest, token_id: int) -> HttpResponse:
     token = _get_personal_token(request, token_id)

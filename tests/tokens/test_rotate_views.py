@@ -145,3 +145,22 @@ def test_deployment_rows_have_distinct_accessible_names(owner_client, org, owner
     body = owner_client.get(reverse("tokens:deployment", args=["acme", "web"])).content.decode()
     for issued in (first, second):
         assert f'aria-label="Rotate {issued.token.name} ({issued.token.preview})"' in body
+
+
+def test_a_stale_session_confirms_who_it_is_before_rotating(client, org, owner, settings):
+    import time_machine
+    from django.utils import timezone
+
+    issued = make_ci_token(org, owner)
+    settings.REAUTHENTICATION_MINUTES = 10
+    with time_machine.travel(timezone.now() - timezone.timedelta(minutes=11), tick=False):
+        client.force_login(owner)
+    url = reverse("tokens:ci-rotate", args=["acme", issued.token.pk])
+    asked = client.post(url, {"overlap_hours": "24"}, **HTMX)
+    assert asked.status_code == 401 and "Confirm it is you" in asked.content.decode()
+    assert Token.objects.get(pk=issued.token.pk).digest == issued.token.digest
+    action = re.search(r'hx-post="(/accounts/confirm/[^"]+/)"', asked.content.decode())[1]
+    done = client.post(action, {"password": "pw-for-tests"}, **HTMX)
+    assert done.status_code == 200
+    assert token_verify(plaintext_in(done, "ci")).id == issued.token.pk
+    assert Token.objects.get(pk=issued.token.pk).in_overlap
