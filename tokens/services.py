@@ -612,7 +612,11 @@ def tokens_revoke_leaked(plaintexts: list[str], *, actor: Actor) -> LeakReport:
     with transaction.atomic():
         leaked = (
             Token.objects.select_related("user", "organization", "project")
-            .filter(Q(digest__in=digests) | Q(previous_digest__in=digests))
+            # The previous secret of a rotation while its overlap lasts (after, it is dead).
+            .filter(
+                Q(digest__in=digests)
+                | Q(previous_digest__in=digests, previous_valid_until__gt=timezone.now())
+            )
             .unrevoked()
         )
         for token in leaked:

@@ -140,6 +140,14 @@ def test_revoking_or_a_leak_report_of_either_secret_ends_both(user, which):
     assert _refused(rotated.plaintext) == "revoked"
 
 
+def test_a_leak_report_of_a_secret_whose_overlap_ended_changes_nothing(user):
+    issued = make_personal_token(user)
+    rotated = _rotate(issued, user, hours=1)
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        assert tokens_revoke_leaked([issued.plaintext], actor=Actor()).revoked == 0
+        assert token_verify(rotated.plaintext).id == issued.token.pk
+
+
 def test_revoke_ends_both(user):
     issued = make_personal_token(user)
     rotated = _rotate(issued, user)
