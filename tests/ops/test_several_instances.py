@@ -1,8 +1,8 @@
 """Two app instances behind one load balancer: two gunicorn servers on different ports, one
 PostgreSQL (the test database) and one real Redis (Debian's redis-server, started here on a
 loopback port and stopped by its PID) as the shared cache (CACHE_URL). What one instance
-does, the other sees on the next request: revocations, the leak-report rate limit, and the
-once-a-minute last-use bookkeeping."""
+does, the other sees on the next request: revocations, the leak-report and sign-in limits,
+the once-a-minute last-use bookkeeping; and each instance's /metrics adds up its workers."""
 
 import shutil
 import subprocess
@@ -28,6 +28,8 @@ from tests.ops.test_rate_limit_across_workers import (
     _free_port,
     _post,
     _production_environment,
+    _sign_in,
+    _sign_in_form,
     _wait_until_serving,
 )
 from tokens.api.routes import LEAK_REPORTS_PER_WINDOW
@@ -90,6 +92,9 @@ def redis_url(tmp_path):
 def two_instances(transactional_db, redis_url, tmp_path):
     url, _ = redis_url
     environment = _production_environment() | {
+        # DEBUG=1 only so the sign-in page renders without a collectstatic manifest.
+        "DEBUG": "1",
+        "TOKENDESK_CREATE_DOTENV": "0",
         "CACHE_URL": url,
         "METRICS_ENABLED": "1",
         "METRICS_TOKEN": METRICS_TOKEN,
@@ -130,7 +135,9 @@ def _valid_verifications(base_url: str) -> float:
     return sum(float(line[len(prefix) :]) for line in text.splitlines() if line.startswith(prefix))
 
 
-def test_two_instances_share_revocations_rate_limits_and_last_use(two_instances, redis_url):
+def test_two_instances_share_revocations_rate_limits_and_last_use(
+    two_instances, redis_url, settings
+):
     a, b = two_instances
     _, redis_client = redis_url
     user = make_user("owner@acme.test")
@@ -153,6 +160,17 @@ def test_two_instances_share_revocations_rate_limits_and_last_use(two_instances,
     assert statuses.count(429) == 10, statuses
     assert _post(f"{a}/api/v1/token-leaks") == 429 and _post(f"{b}/api/v1/token-leaks") == 429
     assert [key for key in redis_client.keys("*") if b"token-leaks" in key], "not in Redis"
+
+    # Sign-in throttling counts wrong passwords in the same Redis, whichever instance.
+    make_user("alice@example.test")
+    cookie, form_token = _sign_in_form(a)
+    pages = [
+        _sign_in((a, b)[n % 2], cookie, form_token, f"wrong-{n}")
+        for n in range(settings.SIGN_IN_ATTEMPTS)
+    ]
+    assert all("not correct" in page for page in pages)
+    assert "Too many attempts" in _sign_in(a, cookie, form_token, "wrong-again")
+    assert "Too many attempts" in _sign_in(b, cookie, form_token, "wrong-again")
 
     # last_used_at is written once a minute per token across both instances: a legacy
     # server token records each write as a legacy.use audit event, so the writes are counted.
