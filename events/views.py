@@ -1,0 +1,172 @@
+"""Webhook settings of an organization (owners and super admins; anyone else gets 404) and
+the audit log's streaming export."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from events import export, services
+from events.forms import EndpointEditForm, EndpointForm
+from events.models import Delivery, Endpoint
+from orgs import access
+from orgs.audit import Actor
+from orgs.forms import AuditFilterForm
+
+WEBHOOKS_PAGE = "events/webhooks.html"
+ENDPOINT_PAGE = "events/endpoint.html"
+DELIVERIES_SHOWN = 50
+
+
+def _endpoint_or_404(membership, endpoint_id: int) -> Endpoint:
+    return get_object_or_404(
+        Endpoint.objects.filter(organization=membership.organization), pk=endpoint_id
+    )
+
+
+def _list_context(membership, **context) -> dict:
+    return {
+        "organization": membership.organization,
+        "membership": membership,
+        "is_admin": True,
+        "endpoints": Endpoint.objects.filter(organization=membership.organization),
+        **context,
+    }
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def webhooks(request: HttpRequest, org: str) -> HttpResponse:
+    membership = access.admin_membership_or_404(request, org)
+    if request.method == "GET":
+        return render(request, WEBHOOKS_PAGE, _list_context(membership, form=EndpointForm()))
+    form = EndpointForm(request.POST)
+    if form.is_valid():
+        try:
+            endpoint, secret = services.endpoint_create(
+                organization=membership.organization,
+                url=form.cleaned_data["url"],
+                events=form.cleaned_data["events"],
+                description=form.cleaned_data["description"],
+                actor=Actor.from_request(request),
+            )
+        except services.WebhookRuleError as error:
+            form.add_error(error.field, str(error))
+        else:
+            context = _list_context(
+                membership, form=EndpointForm(), created=endpoint, secret=secret
+            )
+            return render(request, WEBHOOKS_PAGE, context, status=201)
+    return render(request, WEBHOOKS_PAGE, _list_context(membership, form=form), status=422)
+
+
+def _endpoint_context(membership, endpoint: Endpoint, form) -> dict:
+    return {
+        "organization": membership.organization,
+        "membership": membership,
+        "is_admin": True,
+        "endpoint": endpoint,
+        "form": form,
+        "deliveries": endpoint.deliveries.all()[:DELIVERIES_SHOWN],
+    }
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def endpoint_detail(request: HttpRequest, org: str, endpoint_id: int) -> HttpResponse:
+    membership = access.admin_membership_or_404(request, org)
+    endpoint = _endpoint_or_404(membership, endpoint_id)
+    if request.method == "GET":
+        form = EndpointEditForm(
+            initial={
+                "url": endpoint.url,
+                "description": endpoint.description,
+                "events": endpoint.events,
+                "is_active": endpoint.is_active,
+            }
+        )
+        return render(request, ENDPOINT_PAGE, _endpoint_context(membership, endpoint, form))
+    form = EndpointEditForm(request.POST)
+    if form.is_valid():
+        try:
+            services.endpoint_update(
+                endpoint=endpoint,
+                url=form.cleaned_data["url"],
+                events=form.cleaned_data["events"],
+                description=form.cleaned_data["description"],
+                is_active=form.cleaned_data["is_active"],
+                actor=Actor.from_request(request),
+            )
+        except services.WebhookRuleError as error:
+            form.add_error(error.field, str(error))
+        else:
+            messages.success(request, "Endpoint saved.")
+            return redirect(request.path)
+    endpoint.refresh_from_db()
+    context = _endpoint_context(membership, endpoint, form)
+    return render(request, ENDPOINT_PAGE, context, status=422)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def endpoint_delete(request: HttpRequest, org: str, endpoint_id: int) -> HttpResponse:
+    membership = access.admin_membership_or_404(request, org)
+    endpoint = _endpoint_or_404(membership, endpoint_id)
+    if request.method == "GET":
+        context = {**_endpoint_context(membership, endpoint, None), "confirm_delete": True}
+        return render(request, ENDPOINT_PAGE, context)
+    services.endpoint_delete(endpoint=endpoint, actor=Actor.from_request(request))
+    messages.success(request, f"Endpoint {endpoint.url} deleted.")
+    return redirect("events:webhooks", org)
+
+
+@never_cache
+@login_required
+@require_POST
+def endpoint_test(request: HttpRequest, org: str, endpoint_id: int) -> HttpResponse:
+    membership = access.admin_membership_or_404(request, org)
+    endpoint = _endpoint_or_404(membership, endpoint_id)
+    services.send_test_event(endpoint=endpoint)
+    messages.success(request, "Test event sent: its delivery is listed below.")
+    return redirect("events:endpoint", org, endpoint.pk)
+
+
+@never_cache
+@login_required
+@require_POST
+def delivery_redeliver(
+    request: HttpRequest, org: str, endpoint_id: int, delivery_id: int
+) -> HttpResponse:
+    membership = access.admin_membership_or_404(request, org)
+    endpoint = _endpoint_or_404(membership, endpoint_id)
+    delivery = get_object_or_404(Delivery.objects.filter(endpoint=endpoint), pk=delivery_id)
+    services.redeliver(delivery=delivery)
+    messages.success(request, f"Event {delivery.event_type} redelivered.")
+    return redirect("events:endpoint", org, endpoint.pk)
+
+
+# Audit export ------------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_GET
+def audit_export(request: HttpRequest, org: str) -> HttpResponse:
+    membership = access.admin_membership_or_404(request, org)
+    form = AuditFilterForm(request.GET)
+    fmt = request.GET.get("format", "ndjson")
+    if fmt not in export.FORMATS:
+        form.is_valid()
+        form.add_error(None, "format must be ndjson or csv.")
+    if not form.is_valid():
+        fields = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
+        detail = "The export's filters are not valid."
+        return JsonResponse(
+            {"error": "invalid_filter", "detail": detail, "fields": fields}, status=422
+        )
+    return export.stream(membership.organization, form.filters(), fmt)
