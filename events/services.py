@@ -200,9 +200,7 @@ def emit_audit_event(event: AuditEvent, target: Any = None) -> list[Delivery]:
     if event.organization_id is None:
         return []
     event_type = webhook_type(event.action, event.data)
-    if event_type is None or not Endpoint.objects.subscribed_to(
-        event.organization_id, event_type
-    ):
+    if event_type is None or not Endpoint.objects.subscribed_to(event.organization_id, event_type):
         return []
     data: dict[str, Any] = {"actor": event.actor_label}
     if event.target_type == "token":
