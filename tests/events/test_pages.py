@@ -120,3 +120,16 @@ def test_webhook_changes_are_audited(client, org, page, receiver):
     event = AuditEvent.objects.get(action="webhook.create")
     assert event.data == {"url": receiver.url, "events": ["token.created"]}
     assert "whsec_" not in str(event.data)
+
+
+def test_the_admin_never_shows_the_secret(client, org, receiver):
+    from accounts.models import User
+
+    endpoint, secret = add_endpoint(org, receiver.url)
+    admin = User.objects.create_superuser(email="root@example.test", password="pw-for-tests")
+    client.force_login(admin)
+    page = client.get(reverse("admin:events_endpoint_change", args=[endpoint.pk]))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert secret not in body and endpoint.secret_encrypted not in body
+    assert client.get(reverse("admin:events_endpoint_add")).status_code == 403
