@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from events import services
 from events.models import ExpiryNotice
@@ -70,10 +71,22 @@ def emit_expiry_events(*, now: datetime | None = None) -> int:
     return emitted
 
 
+FINISHED_JOBS_KEPT = timedelta(days=7)
+
+
+def prune_finished_jobs(*, now: datetime) -> int:
+    """The queue's table keeps each finished job (and why it failed) for a week."""
+    deleted, _ = (
+        DBTaskResult.objects.finished().filter(finished_at__lte=now - FINISHED_JOBS_KEPT).delete()
+    )
+    return deleted
+
+
 SCHEDULED = [
     ("expiry e-mails", lambda now: notify_expiring_tokens(now=now)),
     ("expiry events", lambda now: emit_expiry_events(now=now)),
     ("webhook retries", lambda now: services.retry_due(now=now)),
+    ("finished jobs pruned", lambda now: prune_finished_jobs(now=now)),
 ]
 
 

@@ -89,3 +89,19 @@ def test_the_worker_delivers_webhooks(transactional_db, receiver, database_queue
     delivery.refresh_from_db()
     assert delivery.status == "delivered"
     assert len(receiver.received) == 1
+
+
+def test_finished_jobs_are_pruned_after_a_week(transactional_db, database_queue, run_worker):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from events.scheduler import prune_finished_jobs
+
+    send_email("someone@example.test", "Hello", "Body")
+    run_worker()
+    now = timezone.now()
+    assert prune_finished_jobs(now=now + timedelta(days=6)) == 0
+    send_email("later@example.test", "Hello", "Body")  # queued, not finished: kept
+    assert prune_finished_jobs(now=now + timedelta(days=8)) == 1
+    assert DBTaskResult.objects.count() == 1
