@@ -46,8 +46,9 @@ def page_url(token: Token) -> str:
 def notify_expiring_tokens(*, now: datetime | None = None) -> int:
     """E-mail about every token expiring within 7 days, once per token per expiry date.
 
-    Each notice is claimed by a conditional UPDATE and sent in the same transaction, so
-    overlapping cron runs send it once, and a failed send is retried on the next run."""
+    Each notice is claimed by a conditional UPDATE and queued (accounts.tasks.send_email) in
+    the same transaction, so overlapping runs of several workers send it once. The worker's
+    scheduler runs this every minute (events/scheduler.py)."""
     now = now or timezone.now()
     not_yet_notified = Q(expiry_notified_for__isnull=True) | ~Q(expiry_notified_for=F("expires_at"))
     due = (
