@@ -13,25 +13,39 @@ from events.ssrf import Target
 MAX_RESPONSE_BYTES = 64 * 1024
 
 
+def _connect(addresses: tuple[str, ...], port: int, timeout: float) -> socket.socket:
+    """A connection to the first of the checked addresses that answers (never to a name)."""
+    error: OSError | None = None
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as exc:
+            error = exc
+    raise error or OSError("No address to connect to.")
+
+
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     def __init__(self, target: Target, timeout: float):
         super().__init__(target.host, target.port, timeout=timeout)
-        self._address = target.address
+        self._addresses = target.addresses
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = _connect(self._addresses, self.port, self.timeout)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, target: Target, timeout: float):
-        super().__init__(
-            target.host, target.port, timeout=timeout, context=ssl.create_default_context()
-        )
-        self._address = target.address
+        super().__init__(target.host, target.port, timeout=timeout, context=tls_context())
+        self._addresses = target.addresses
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        sock = _connect(self._addresses, self.port, self.timeout)
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def tls_context() -> ssl.SSLContext:
+    """The system's trust store, certificate and host name checked (a seam for the tests)."""
+    return ssl.create_default_context()
 
 
 @dataclass(frozen=True)

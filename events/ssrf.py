@@ -25,7 +25,11 @@ class Target:
     host: str
     port: int
     path: str
-    address: str  # the checked IP address to connect to
+    addresses: tuple[str, ...]  # the checked IP addresses, tried in this order
+
+    @property
+    def address(self) -> str:
+        return self.addresses[0]
 
 
 def _refusal(ip: IPAddress) -> str | None:
@@ -56,7 +60,7 @@ def _resolve(host: str, port: int) -> list[IPAddress]:
 
 def check(url: str) -> Target:
     """Parse, resolve and check `url`. Every address the name resolves to must be allowed
-    (the connection uses the first one), so no address can be picked to get around this."""
+    (the connection tries them in order), so no address can be picked to get around this."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -81,4 +85,4 @@ def check(url: str) -> Target:
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    return Target(parts.scheme, parts.hostname, port, path, str(addresses[0]))
+    return Target(parts.scheme, parts.hostname, port, path, tuple(str(ip) for ip in addresses))

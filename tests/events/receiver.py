@@ -1,5 +1,6 @@
 """A real HTTP server on loopback that records what it receives and answers as told."""
 
+import ssl
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,11 +25,16 @@ class Receiver:
     lock: threading.Lock = field(default_factory=threading.Lock)
     release: threading.Event = field(default_factory=threading.Event)
     server: ThreadingHTTPServer | None = None
+    tls: ssl.SSLContext | None = None  # serve HTTPS with this context
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/hook"
+        host = self.server.server_address[0]
+        return f"http://{host}:{self.port}/hook"
 
     def bodies(self) -> list[bytes]:
         with self.lock:
@@ -58,6 +64,8 @@ class Receiver:
                 self.wfile.write(b"ok")
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if self.tls is not None:
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self

@@ -59,8 +59,8 @@ def test_malformed_or_plain_http_urls_are_refused(strict, url):
 
 def test_a_public_address_is_allowed_and_pinned(strict):
     target = ssrf.check("https://93.184.215.14:8443/hooks/in?x=1")
-    assert (target.host, target.port, target.path, target.address) == (
-        "93.184.215.14", 8443, "/hooks/in?x=1", "93.184.215.14",
+    assert (target.host, target.port, target.path, target.addresses) == (
+        "93.184.215.14", 8443, "/hooks/in?x=1", ("93.184.215.14",),
     )  # fmt: skip
 
 
