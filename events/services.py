@@ -56,9 +56,13 @@ class WebhookRuleError(ValueError):
         self.field = field
 
 
+# A revocation's recorded reason can make it a more specific event.
+REVOKE_REASONS = {"deleted": "token.deleted", "idle": "token.idle_revoked"}
+
+
 def webhook_type(action: str, data: dict[str, Any]) -> str | None:
-    if action == "token.revoke" and (data or {}).get("reason") == "deleted":
-        return "token.deleted"
+    if action == "token.revoke" and (reason := (data or {}).get("reason")) in REVOKE_REASONS:
+        return REVOKE_REASONS[reason]
     return ACTION_EVENTS.get(action)
 
 

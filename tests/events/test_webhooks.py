@@ -249,6 +249,8 @@ def test_member_events(org, owner, receiver, run_on_commit):
         ("token.delete", {"reason": "deleted"}, "token.deleted"),  # stored before the change
         ("token.leak_report", {"reason": "reported leaked"}, "token.leaked"),
         ("token.idle_revoke", {}, "token.idle_revoked"),
+        ("token.revoke", {"reason": "idle"}, "token.idle_revoked"),
+        ("token.revoke", {"reason": "reported leaked"}, "token.revoked"),
         ("member.add", {}, "member.added"),
         ("member.remove", {}, "member.removed"),
         ("member.role_change", {}, "member.role_changed"),
