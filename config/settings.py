@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ops",
+    "lib",
     "accounts",
     "orgs",
     "tokens",
@@ -92,7 +93,7 @@ TEMPLATES = [
             ],
             # Partials as a builtin (no {% load %}), so Django 6's built-in partials is a
             # settings-only change.
-            "builtins": ["template_partials.templatetags.partials", "accounts.templatetags.ui"],
+            "builtins": ["template_partials.templatetags.partials", "lib.templatetags.ui"],
             "loaders": [
                 (
                     "template_partials.loader.Loader",

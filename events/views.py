@@ -5,12 +5,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from events import export, services
 from events.forms import EndpointEditForm, EndpointForm
 from events.models import Delivery, Endpoint
+from lib.ui import render_dialog
 from orgs import access
 from orgs.audit import Actor
 from orgs.forms import AuditFilterForm
@@ -46,7 +49,7 @@ def webhooks(request: HttpRequest, org: str) -> HttpResponse:
     form = EndpointForm(request.POST)
     if form.is_valid():
         try:
-            endpoint, secret = services.endpoint_create(
+            _endpoint, secret = services.endpoint_create(
                 organization=membership.organization,
                 url=form.cleaned_data["url"],
                 events=form.cleaned_data["events"],
@@ -56,11 +59,28 @@ def webhooks(request: HttpRequest, org: str) -> HttpResponse:
         except services.WebhookRuleError as error:
             form.add_error(error.field, str(error))
         else:
-            context = _list_context(
-                membership, form=EndpointForm(), created=endpoint, secret=secret
+            return render_dialog(
+                request,
+                WEBHOOKS_PAGE,
+                "secret-shown",
+                lambda: _list_context(membership, form=EndpointForm()),
+                back=request.path,
+                status=201,
+                organization=membership.organization,
+                secret=secret,
             )
-            return render(request, WEBHOOKS_PAGE, context, status=201)
     return render(request, WEBHOOKS_PAGE, _list_context(membership, form=form), status=422)
+
+
+def _edit_form(endpoint: Endpoint) -> EndpointEditForm:
+    return EndpointEditForm(
+        initial={
+            "url": endpoint.url,
+            "description": endpoint.description,
+            "events": endpoint.events,
+            "is_active": endpoint.is_active,
+        }
+    )
 
 
 def _endpoint_context(membership, endpoint: Endpoint, form) -> dict:
@@ -81,14 +101,7 @@ def endpoint_detail(request: HttpRequest, org: str, endpoint_id: int) -> HttpRes
     membership = access.admin_membership_or_404(request, org)
     endpoint = _endpoint_or_404(membership, endpoint_id)
     if request.method == "GET":
-        form = EndpointEditForm(
-            initial={
-                "url": endpoint.url,
-                "description": endpoint.description,
-                "events": endpoint.events,
-                "is_active": endpoint.is_active,
-            }
-        )
+        form = _edit_form(endpoint)
         return render(request, ENDPOINT_PAGE, _endpoint_context(membership, endpoint, form))
     form = EndpointEditForm(request.POST)
     if form.is_valid():
@@ -118,11 +131,20 @@ def endpoint_delete(request: HttpRequest, org: str, endpoint_id: int) -> HttpRes
     membership = access.admin_membership_or_404(request, org)
     endpoint = _endpoint_or_404(membership, endpoint_id)
     if request.method == "GET":
-        context = {**_endpoint_context(membership, endpoint, None), "confirm_delete": True}
-        return render(request, ENDPOINT_PAGE, context)
+        return render_dialog(
+            request,
+            ENDPOINT_PAGE,
+            "endpoint-delete",
+            lambda: _endpoint_context(membership, endpoint, _edit_form(endpoint)),
+            back=reverse("events:endpoint", args=[org, endpoint.pk]),
+            organization=membership.organization,
+            endpoint=endpoint,
+        )
     services.endpoint_delete(endpoint=endpoint, actor=Actor.from_request(request))
     messages.success(request, f"Endpoint {endpoint.url} deleted.")
-    return redirect("events:webhooks", org)
+    back = reverse("events:webhooks", args=[org])
+    # The confirmation's form posts with HTMX too: send the whole window back to the list.
+    return HttpResponseClientRedirect(back) if request.htmx else redirect(back)
 
 
 @never_cache

@@ -4,13 +4,14 @@ Non-members get 404; members who may see a page but not change it get 403."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.ui import finish, refuse, render_dialog
+from lib.errors import RuleError
+from lib.ui import HtmxHttpRequest, finish, refuse, render_dialog
 from orgs import access, audit, services
 from orgs.audit import Actor
 from orgs.forms import (
@@ -66,8 +67,9 @@ def _credentials_left(organization, people, *, project=None) -> dict:
 
 def _overview_dialog(request, membership, partial, **context) -> HttpResponse:
     context.setdefault("organization", membership.organization)
+    back = reverse("orgs:overview", args=[membership.organization.slug])
     return render_dialog(
-        request, OVERVIEW_PAGE, partial, lambda: _overview_context(membership), **context
+        request, OVERVIEW_PAGE, partial, lambda: _overview_context(membership), back=back, **context
     )
 
 
@@ -79,7 +81,7 @@ def _project_or_404(membership: Membership, slug: str) -> Project:
 
 @never_cache
 @login_required
-def overview(request: HttpRequest, org: str) -> HttpResponse:
+def overview(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     template = f"{OVERVIEW_PAGE}#project-table" if request.htmx else OVERVIEW_PAGE
     return render(request, template, _overview_context(membership))
@@ -88,7 +90,7 @@ def overview(request: HttpRequest, org: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def project_create(request: HttpRequest, org: str) -> HttpResponse:
+def project_create(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     _admin_or_403(membership)
     if request.method == "GET":
@@ -102,7 +104,7 @@ def project_create(request: HttpRequest, org: str) -> HttpResponse:
                 slug=form.cleaned_data["slug"],
                 actor=Actor.from_request(request),
             )
-        except services.OrgRuleError as error:
+        except RuleError as error:
             form.add_error(error.field, error.message)
         else:
             return finish(
@@ -117,7 +119,7 @@ def project_create(request: HttpRequest, org: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def project_edit(request: HttpRequest, org: str, project: str) -> HttpResponse:
+def project_edit(request: HtmxHttpRequest, org: str, project: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     project_obj = _project_or_404(membership, project)
     _admin_or_403(membership)
@@ -152,7 +154,7 @@ def project_edit(request: HttpRequest, org: str, project: str) -> HttpResponse:
                 actor=Actor.from_request(request),
                 revoke_credentials=form.cleaned_data["revoke_credentials"],
             )
-        except services.OrgRuleError as error:
+        except RuleError as error:
             form.add_error(error.field, error.message)
         else:
             return finish(
@@ -169,7 +171,7 @@ def project_edit(request: HttpRequest, org: str, project: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def project_delete(request: HttpRequest, org: str, project: str) -> HttpResponse:
+def project_delete(request: HtmxHttpRequest, org: str, project: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     project_obj = _project_or_404(membership, project)
     _admin_or_403(membership)
@@ -202,6 +204,12 @@ def _assignable_roles(membership: Membership) -> list[tuple[str, str]]:
     ]
 
 
+def _with_manageable(membership: Membership, member: Membership) -> Membership:
+    """`member`, marked with whether `membership` may change its role or remove it."""
+    member.manageable = access.can_manage_member(membership, member)
+    return member
+
+
 def _members_context(membership: Membership) -> dict:
     organization = membership.organization
     members = (
@@ -213,7 +221,7 @@ def _members_context(membership: Membership) -> dict:
         "organization": organization,
         "membership": membership,
         "is_admin": access.is_admin(membership),
-        "members": [(member, access.can_manage_member(membership, member)) for member in members],
+        "members": [_with_manageable(membership, member) for member in members],
         "assignable_roles": _assignable_roles(membership),
     }
 
@@ -229,7 +237,7 @@ def _member_or_404(membership: Membership, membership_id: int) -> Membership:
 
 @never_cache
 @login_required
-def members(request: HttpRequest, org: str) -> HttpResponse:
+def members(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     template = f"{MEMBERS_PAGE}#member-table" if request.htmx else MEMBERS_PAGE
     return render(request, template, _members_context(membership))
@@ -238,15 +246,16 @@ def members(request: HttpRequest, org: str) -> HttpResponse:
 def _members_dialog(request, membership, partial, **context) -> HttpResponse:
     context.setdefault("organization", membership.organization)
     context.setdefault("assignable_roles", _assignable_roles(membership))
+    back = reverse("orgs:members", args=[membership.organization.slug])
     return render_dialog(
-        request, MEMBERS_PAGE, partial, lambda: _members_context(membership), **context
+        request, MEMBERS_PAGE, partial, lambda: _members_context(membership), back=back, **context
     )
 
 
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def member_add(request: HttpRequest, org: str) -> HttpResponse:
+def member_add(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     _admin_or_403(membership)
     if request.method == "GET":
@@ -261,7 +270,7 @@ def member_add(request: HttpRequest, org: str) -> HttpResponse:
                 by=membership,
                 actor=Actor.from_request(request),
             )
-        except services.OrgRuleError as error:
+        except RuleError as error:
             form.add_error(error.field, error.message)
         else:
             return finish(
@@ -276,7 +285,7 @@ def member_add(request: HttpRequest, org: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
-def member_role(request: HttpRequest, org: str, membership_id: int) -> HttpResponse:
+def member_role(request: HtmxHttpRequest, org: str, membership_id: int) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     member = _member_or_404(membership, membership_id)
     _admin_or_403(membership)
@@ -291,7 +300,7 @@ def member_role(request: HttpRequest, org: str, membership_id: int) -> HttpRespo
             by=membership,
             actor=Actor.from_request(request),
         )
-    except services.OrgRuleError as error:
+    except RuleError as error:
         return refuse(request, error.message, redirect_to=back)
     return finish(
         request,
@@ -304,7 +313,7 @@ def member_role(request: HttpRequest, org: str, membership_id: int) -> HttpRespo
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def member_remove(request: HttpRequest, org: str, membership_id: int) -> HttpResponse:
+def member_remove(request: HtmxHttpRequest, org: str, membership_id: int) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     member = _member_or_404(membership, membership_id)
     _admin_or_403(membership)
@@ -315,6 +324,7 @@ def member_remove(request: HttpRequest, org: str, membership_id: int) -> HttpRes
             MEMBERS_PAGE,
             "member-remove",
             lambda: _members_context(membership),
+            back=back,
             member=member,
             organization=membership.organization,
             **_credentials_left(membership.organization, [member.user]),
@@ -326,7 +336,7 @@ def member_remove(request: HttpRequest, org: str, membership_id: int) -> HttpRes
             actor=Actor.from_request(request),
             revoke_credentials=request.POST.get("revoke_credentials") == "on",
         )
-    except services.OrgRuleError as error:
+    except RuleError as error:
         return refuse(request, error.message, redirect_to=back)
     if member.user_id == request.user.id:
         messages.success(request, f"You left {membership.organization.name}.")
@@ -341,7 +351,7 @@ AUDIT_PAGE = "orgs/audit.html"
 
 @never_cache
 @login_required
-def audit_log(request: HttpRequest, org: str) -> HttpResponse:
+def audit_log(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
     organization = membership.organization
     form = AuditFilterForm(request.GET)
@@ -364,7 +374,7 @@ def audit_log(request: HttpRequest, org: str) -> HttpResponse:
     return render(request, template, context, status=status)
 
 
-def _export_query(request: HttpRequest) -> str:
+def _export_query(request: HtmxHttpRequest) -> str:
     """The filters, for the export links (which stream the whole filtered log)."""
     query = request.GET.copy()
     for name in ("before", "format", "page"):
@@ -372,7 +382,7 @@ def _export_query(request: HttpRequest) -> str:
     return query.urlencode()
 
 
-def _older_url(request: HttpRequest, before: int | None) -> str | None:
+def _older_url(request: HtmxHttpRequest, before: int | None) -> str | None:
     """This page's URL and filters, one page further back."""
     if before is None:
         return None
@@ -387,7 +397,7 @@ def _older_url(request: HttpRequest, before: int | None) -> str | None:
 @never_cache
 @login_required
 @require_POST
-def token_policy(request: HttpRequest, org: str) -> HttpResponse:
+def token_policy(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
     form = TokenPolicyForm(request.POST)
     back = reverse("tokens:ci", args=[org])

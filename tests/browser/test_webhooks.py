@@ -51,6 +51,9 @@ def test_add_endpoint_send_test_event_and_redeliver(page, demo, receiver):
     assert endpoint.events == ["token.created", "token.revoked"]
 
     dialog.get_by_role("button", name="Close").click()
+    expect(page.locator("#secret-shown-dialog")).to_have_count(0)  # removed, the secret too
+    assert shown not in page.content()
+    page.get_by_role("link", name=receiver.url).click()
     expect(page.get_by_role("heading", name=receiver.url)).to_be_visible()
     assert shown not in page.content()  # shown once
     expect(page.get_by_text("No deliveries yet.")).to_be_visible()
@@ -89,6 +92,7 @@ def test_delete_endpoint_after_confirming(page, demo, receiver):
     form.get_by_label("member.added — A member was added").check()
     form.get_by_role("button", name="Add endpoint").click()
     page.get_by_role("dialog", name="Endpoint added").get_by_role("button", name="Close").click()
+    page.get_by_role("link", name=receiver.url).click()
 
     page.get_by_role("button", name="Delete endpoint").click()
     confirm = page.get_by_role("dialog", name="Delete this endpoint?")

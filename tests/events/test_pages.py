@@ -133,3 +133,15 @@ def test_the_admin_never_shows_the_secret(client, org, receiver):
     body = page.content.decode()
     assert secret not in body and endpoint.secret_encrypted not in body
     assert client.get(reverse("admin:events_endpoint_add")).status_code == 403
+
+
+def test_delete_with_htmx_opens_the_dialog_and_sends_the_window_back(client, org, receiver):
+    endpoint, _ = add_endpoint(org, receiver.url)
+    _signed_in(client, "owner@acme.test")
+    url = reverse("events:endpoint-delete", args=[org.slug, endpoint.pk])
+    dialog = client.get(url, headers={"HX-Request": "true"})
+    body = dialog.content.decode()
+    assert body.lstrip().startswith("<dialog") and "Delete this endpoint?" in body
+    response = client.post(url, headers={"HX-Request": "true"})
+    assert response["HX-Redirect"] == reverse("events:webhooks", args=[org.slug])
+    assert not Endpoint.objects.exists()
