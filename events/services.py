@@ -21,6 +21,7 @@ from accounts.tasks import send_email
 from events import secrets, signing, ssrf
 from events.http import Outcome, post
 from events.models import EVENT_TYPES, TEST_EVENT, Delivery, Endpoint
+from lib.errors import RuleError
 from orgs import audit
 from orgs.access import ADMIN_ROLES
 from orgs.audit import Actor
@@ -50,12 +51,6 @@ ACTION_EVENTS = {
 }
 
 
-class WebhookRuleError(ValueError):
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.field = field
-
-
 # A revocation's recorded reason can make it a more specific event.
 REVOKE_REASONS = {"deleted": "token.deleted", "idle": "token.idle_revoked"}
 
@@ -72,9 +67,9 @@ def webhook_type(action: str, data: dict[str, Any]) -> str | None:
 def _checked_events(events: list[str]) -> list[str]:
     unknown = sorted(set(events) - EVENT_TYPES.keys())
     if unknown:
-        raise WebhookRuleError(f"Unknown events: {', '.join(unknown)}.", field="events")
+        raise RuleError(f"Unknown events: {', '.join(unknown)}.", field="events")
     if not events:
-        raise WebhookRuleError("Choose at least one event.", field="events")
+        raise RuleError("Choose at least one event.", field="events")
     return [name for name in EVENT_TYPES if name in events]
 
 
@@ -82,7 +77,7 @@ def _checked_url(url: str) -> str:
     try:
         ssrf.check(url)
     except ssrf.UnsafeTarget as error:
-        raise WebhookRuleError(str(error), field="url") from None
+        raise RuleError(str(error), field="url") from None
     return url
 
 

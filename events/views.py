@@ -3,7 +3,7 @@ the audit log's streaming export."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -13,7 +13,8 @@ from django_htmx.http import HttpResponseClientRedirect
 from events import export, services
 from events.forms import EndpointEditForm, EndpointForm
 from events.models import Delivery, Endpoint
-from lib.ui import render_dialog
+from lib.errors import RuleError
+from lib.ui import HtmxHttpRequest, render_dialog
 from orgs import access
 from orgs.audit import Actor
 from orgs.forms import AuditFilterForm
@@ -42,7 +43,7 @@ def _list_context(membership, **context) -> dict:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def webhooks(request: HttpRequest, org: str) -> HttpResponse:
+def webhooks(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
     if request.method == "GET":
         return render(request, WEBHOOKS_PAGE, _list_context(membership, form=EndpointForm()))
@@ -56,7 +57,7 @@ def webhooks(request: HttpRequest, org: str) -> HttpResponse:
                 description=form.cleaned_data["description"],
                 actor=Actor.from_request(request),
             )
-        except services.WebhookRuleError as error:
+        except RuleError as error:
             form.add_error(error.field, str(error))
         else:
             return render_dialog(
@@ -97,7 +98,7 @@ def _endpoint_context(membership, endpoint: Endpoint, form) -> dict:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def endpoint_detail(request: HttpRequest, org: str, endpoint_id: int) -> HttpResponse:
+def endpoint_detail(request: HtmxHttpRequest, org: str, endpoint_id: int) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
     endpoint = _endpoint_or_404(membership, endpoint_id)
     if request.method == "GET":
@@ -114,7 +115,7 @@ def endpoint_detail(request: HttpRequest, org: str, endpoint_id: int) -> HttpRes
                 is_active=form.cleaned_data["is_active"],
                 actor=Actor.from_request(request),
             )
-        except services.WebhookRuleError as error:
+        except RuleError as error:
             form.add_error(error.field, str(error))
         else:
             messages.success(request, "Endpoint saved.")
@@ -127,7 +128,7 @@ def endpoint_detail(request: HttpRequest, org: str, endpoint_id: int) -> HttpRes
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def endpoint_delete(request: HttpRequest, org: str, endpoint_id: int) -> HttpResponse:
+def endpoint_delete(request: HtmxHttpRequest, org: str, endpoint_id: int) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
     endpoint = _endpoint_or_404(membership, endpoint_id)
     if request.method == "GET":
@@ -150,7 +151,7 @@ def endpoint_delete(request: HttpRequest, org: str, endpoint_id: int) -> HttpRes
 @never_cache
 @login_required
 @require_POST
-def endpoint_test(request: HttpRequest, org: str, endpoint_id: int) -> HttpResponse:
+def endpoint_test(request: HtmxHttpRequest, org: str, endpoint_id: int) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
     endpoint = _endpoint_or_404(membership, endpoint_id)
     services.send_test_event(endpoint=endpoint)
@@ -162,7 +163,7 @@ def endpoint_test(request: HttpRequest, org: str, endpoint_id: int) -> HttpRespo
 @login_required
 @require_POST
 def delivery_redeliver(
-    request: HttpRequest, org: str, endpoint_id: int, delivery_id: int
+    request: HtmxHttpRequest, org: str, endpoint_id: int, delivery_id: int
 ) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
     endpoint = _endpoint_or_404(membership, endpoint_id)
@@ -178,7 +179,7 @@ def delivery_redeliver(
 @never_cache
 @login_required
 @require_GET
-def audit_export(request: HttpRequest, org: str) -> HttpResponse:
+def audit_export(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
     form = AuditFilterForm(request.GET)
     fmt = request.GET.get("format", "ndjson")

@@ -5,8 +5,9 @@ import socket
 
 import pytest
 
-from events import services, ssrf
+from events import ssrf
 from events.models import Delivery
+from lib.errors import RuleError
 from tests import factories
 from tests.events.conftest import add_endpoint
 
@@ -88,7 +89,7 @@ def test_metadata_stays_refused_when_private_targets_are_allowed(settings):
 
 def test_saving_refuses_with_the_reason(strict, db):
     organization = factories.make_org("acme")
-    with pytest.raises(services.WebhookRuleError, match="loopback") as refused:
+    with pytest.raises(RuleError, match="loopback") as refused:
         add_endpoint(organization, "https://127.0.0.1/hook")
     assert refused.value.field == "url"
 
