@@ -8,6 +8,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -74,11 +75,16 @@ def emit_expiry_events(*, now: datetime | None = None) -> int:
 FINISHED_JOBS_KEPT = timedelta(days=7)
 
 
+# An e-mail job's arguments are the message, which may carry a secret link (an invitation):
+# once sent (or failed, and logged), the row goes at the next tick.
+SCRUBBED_AT_ONCE = ["accounts.tasks.deliver_email"]
+
+
 def prune_finished_jobs(*, now: datetime) -> int:
-    """The queue's table keeps each finished job (and why it failed) for a week."""
-    deleted, _ = (
-        DBTaskResult.objects.finished().filter(finished_at__lte=now - FINISHED_JOBS_KEPT).delete()
-    )
+    """The queue's table keeps each finished job (and why it failed) for a week, except
+    e-mails, which are deleted as soon as they are finished."""
+    old = Q(finished_at__lte=now - FINISHED_JOBS_KEPT) | Q(task_path__in=SCRUBBED_AT_ONCE)
+    deleted, _ = DBTaskResult.objects.finished().filter(old).delete()
     return deleted
 
 

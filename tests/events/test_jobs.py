@@ -91,17 +91,25 @@ def test_the_worker_delivers_webhooks(transactional_db, receiver, database_queue
     assert len(receiver.received) == 1
 
 
-def test_finished_jobs_are_pruned_after_a_week(transactional_db, database_queue, run_worker):
+def test_finished_jobs_are_pruned_after_a_week_and_emails_at_once(
+    transactional_db, database_queue, run_worker, receiver
+):
     from datetime import timedelta
 
     from django.utils import timezone
 
     from events.scheduler import prune_finished_jobs
 
-    send_email("someone@example.test", "Hello", "Body")
+    organization = factories.make_org("acme", owner="owner@acme.test")
+    owner = organization.memberships.get().user
+    add_endpoint(organization, receiver.url, ["token.created"], owner)
+    factories.make_ci_token(organization, owner)  # a delivery job
+    send_email("someone@example.test", "Hello", "A secret link")
     run_worker()
-    now = timezone.now()
-    assert prune_finished_jobs(now=now + timedelta(days=6)) == 0
     send_email("later@example.test", "Hello", "Body")  # queued, not finished: kept
-    assert prune_finished_jobs(now=now + timedelta(days=8)) == 1
-    assert DBTaskResult.objects.count() == 1
+    now = timezone.now()
+    assert prune_finished_jobs(now=now) == 1  # the e-mail sent, its body with it
+    assert prune_finished_jobs(now=now + timedelta(days=6)) == 0
+    assert prune_finished_jobs(now=now + timedelta(days=8)) == 1  # the delivery job
+    [left] = DBTaskResult.objects.all()
+    assert left.status == "READY"
