@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.reauthentication import reauthentication_required
 from lib.errors import RuleError
 from lib.ui import HtmxHttpRequest, finish, refuse, render_dialog
 from orgs import access, audit, services
@@ -284,6 +285,7 @@ def member_add(request: HtmxHttpRequest, org: str) -> HttpResponse:
 
 @never_cache
 @login_required
+@reauthentication_required
 @require_POST
 def member_role(request: HtmxHttpRequest, org: str, membership_id: int) -> HttpResponse:
     membership = access.membership_or_404(request, org)
