@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.reauthentication import reauthentication_required
 from events import export, services
 from events.forms import EndpointEditForm, EndpointForm
 from events.models import Delivery, Endpoint
@@ -43,6 +44,7 @@ def _list_context(membership, **context) -> dict:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
+@reauthentication_required  # adding an endpoint mints a signing secret
 def webhooks(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
     if request.method == "GET":

@@ -145,3 +145,22 @@ def test_delete_with_htmx_opens_the_dialog_and_sends_the_window_back(client, org
     response = client.post(url, headers={"HX-Request": "true"})
     assert response["HX-Redirect"] == reverse("events:webhooks", args=[org.slug])
     assert not Endpoint.objects.exists()
+
+
+def test_adding_an_endpoint_in_a_stale_session_asks_to_reauthenticate(
+    client, org, page, receiver, settings
+):
+    import time_machine
+    from django.utils import timezone
+
+    from accounts.models import User
+
+    settings.REAUTHENTICATION_MINUTES = 10
+    owner = User.objects.get(email="owner@acme.test")
+    with time_machine.travel(timezone.now() - timezone.timedelta(minutes=11), tick=False):
+        client.force_login(owner)
+    assert client.get(page).status_code == 200  # looking needs no confirmation
+    response = client.post(page, {"url": receiver.url, "events": ["token.created"]})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/confirm/")
+    assert not Endpoint.objects.exists()
