@@ -4,6 +4,7 @@ and callback views wrap allauth's so an unreachable or broken issuer is a page t
 and the ID token's signature is always checked against the issuer's published keys."""
 
 import logging
+from urllib.parse import urlsplit
 
 import requests
 from allauth.socialaccount.internal import jwtkit
@@ -31,6 +32,16 @@ def provider() -> dict | None:
     if not apps:
         return None
     return {"id": apps[0]["provider_id"], "name": apps[0]["name"]}
+
+
+def let_forms_reach_provider(response: HttpResponse) -> HttpResponse:
+    """The sign-in page's "Sign in with …" form posts here, and the answer redirects to the
+    provider: browsers hold that redirect to the page's CSP form-action, so the issuer's
+    origin is added to it (on this page only)."""
+    if provider() is not None:
+        issuer = urlsplit(settings.OIDC_SETTINGS["OIDC_ISSUER_URL"])
+        response._csp_update = {"form-action": [f"{issuer.scheme}://{issuer.netloc}"]}
+    return response
 
 
 def missing_settings() -> list[str]:

@@ -11,7 +11,7 @@ from django.core import checks
 
 from accounts.models import User
 from tests import factories
-from tests.sso.conftest import PROVIDER_ID, configure, sign_in_through_provider
+from tests.sso.idp import PROVIDER_ID, configure, sign_in_through_provider
 
 pytestmark = pytest.mark.django_db
 
@@ -22,8 +22,12 @@ def signed_in_as(client) -> User | None:
 
 
 def test_the_button_starts_the_code_flow_with_pkce(client, sso_settings, identity_provider):
-    page = client.get("/accounts/login/").content.decode()
-    assert "Sign in with Test IdP" in page
+    answer = client.get("/accounts/login/")
+    assert "Sign in with Test IdP" in answer.content.decode()
+    # The form's redirect to the provider is allowed by this page's CSP, and only that.
+    policy = answer["Content-Security-Policy"]
+    assert f"form-action 'self' {identity_provider.base}" in policy
+    assert identity_provider.base not in client.get("/docs/")["Content-Security-Policy"]
     start = client.post(f"/accounts/oidc/{PROVIDER_ID}/login/", {"process": "login"})
     authorize = urlsplit(start["Location"])
     query = parse_qs(authorize.query)
