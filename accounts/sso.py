@@ -7,14 +7,17 @@ import logging
 from urllib.parse import urlsplit
 
 import requests
+from allauth.socialaccount.adapter import get_adapter as get_social_adapter
 from allauth.socialaccount.internal import jwtkit
-from allauth.socialaccount.models import SocialApp, SocialLogin
+from allauth.socialaccount.models import SocialAccount, SocialApp, SocialLogin
+from allauth.socialaccount.providers.base.constants import AuthProcess
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from config import sso
 
@@ -24,6 +27,7 @@ logger = logging.getLogger(__name__)
 NO_EMAIL = "no_email"
 UNVERIFIED = "unverified"
 NOT_INVITED = "not_invited"
+SOMEONE_ELSE = "someone_else"
 
 
 def provider() -> dict | None:
@@ -42,6 +46,53 @@ def let_forms_reach_provider(response: HttpResponse) -> HttpResponse:
         issuer = urlsplit(settings.OIDC_SETTINGS["OIDC_ISSUER_URL"])
         response._csp_update = {"form-action": [f"{issuer.scheme}://{issuer.netloc}"]}
     return response
+
+
+def connected_account(user) -> SocialAccount | None:
+    """This person's link to the configured provider, if they ever signed in with it."""
+    configured = provider()
+    if configured is None or not user.is_authenticated:
+        return None
+    return SocialAccount.objects.filter(user=user, provider=configured["id"]).first()
+
+
+def reauthentication_url(user, stash_id: str) -> str | None:
+    """Where "Confirm with <provider>" starts, for a person connected to the provider."""
+    if connected_account(user) is None:
+        return None
+    return reverse("accounts:reauthenticate-sso", args=[stash_id])
+
+
+def start_reauthentication(request: HttpRequest, next_url: str) -> HttpResponse:
+    """Send the signed-in person to the provider to sign in again (OpenID Connect
+    `prompt=login`); allauth's "redirect" process comes back to `next_url` without signing
+    anyone in, and the adapter records the re-authentication if it is the same person."""
+    configured = provider()
+    if configured is None:
+        raise Http404
+    try:
+        oidc = get_social_adapter().get_provider(request, configured["id"])
+        return oidc.redirect(
+            request,
+            AuthProcess.REDIRECT,
+            next_url=next_url,
+            auth_params={"prompt": "login"},
+        )
+    except ISSUER_FAILURES as error:
+        return _unavailable(request, error)
+
+
+def is_reauthentication(sociallogin: SocialLogin) -> bool:
+    return (sociallogin.state or {}).get("process") == AuthProcess.REDIRECT
+
+
+def confirms(request: HttpRequest, sociallogin: SocialLogin) -> bool:
+    """Did the provider sign in the same person, through the account connected before?"""
+    return (
+        request.user.is_authenticated
+        and sociallogin.account.pk is not None
+        and sociallogin.account.user_id == request.user.pk
+    )
 
 
 def missing_settings() -> list[str]:

@@ -15,4 +15,14 @@ urlpatterns = [
     path("login/", login, name="login"),
     path("logout/", allauth_views.logout, name="logout"),
     path("confirm/<str:stash_id>/", views.reauthenticate, name="reauthenticate"),
+    path(
+        "confirm/<str:stash_id>/sso/",
+        views.reauthenticate_with_provider,
+        name="reauthenticate-sso",
+    ),
+    path(
+        "confirm/<str:stash_id>/sso/done/",
+        views.reauthenticated_with_provider,
+        name="reauthenticated-sso",
+    ),
 ]

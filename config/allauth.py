@@ -4,6 +4,7 @@ says how long to wait. SOCIALACCOUNT_ADAPTER: who may come in through single sig
 (accounts/sso.py decides)."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import record_authentication
 from allauth.account.models import EmailAddress
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
@@ -41,25 +42,35 @@ class AccountAdapter(DefaultAccountAdapter):
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
+        if sso.is_reauthentication(sociallogin):
+            # "Confirm with <provider>" (accounts/sso.py start_reauthentication): nobody is
+            # signed in or created; the same person's fresh sign-in is recorded.
+            if not sso.confirms(request, sociallogin):
+                raise ImmediateHttpResponse(self._refused(request, sociallogin, sso.SOMEONE_ELSE))
+            record_authentication(
+                request,
+                request.user,
+                "socialaccount",
+                reauthenticated=True,
+                provider=sociallogin.account.provider,
+                uid=sociallogin.account.uid,
+            )
+            return
         reason = sso.refusal(sociallogin)
         if reason is not None:
-            raise ImmediateHttpResponse(
-                render(
-                    request,
-                    "account/sso_refused.html",
-                    {
-                        "reason": reason,
-                        "email": sociallogin.email_addresses[0].email
-                        if sociallogin.email_addresses
-                        else "",
-                        "sso_provider": sso.provider(),
-                    },
-                    status=403,
-                )
-            )
+            raise ImmediateHttpResponse(self._refused(request, sociallogin, reason))
         if sociallogin.is_existing and sociallogin.account.pk is None:
             # Met by e-mail, about to be connected.
             self._trust_address(sociallogin.user)
+
+    def _refused(self, request: HttpRequest, sociallogin: SocialLogin, reason: str):
+        addresses = sociallogin.email_addresses
+        context = {
+            "reason": reason,
+            "email": addresses[0].email if addresses else "",
+            "sso_provider": sso.provider(),
+        }
+        return render(request, "account/sso_refused.html", context, status=403)
 
     def _trust_address(self, user) -> None:
         """An existing account met by its e-mail. allauth wipes the password of an account

@@ -103,7 +103,11 @@ def sign_in_through_provider(client, email: str):
     Tokendesk's answer to the callback."""
     start = client.post(f"/accounts/oidc/{PROVIDER_ID}/login/", {"process": "login"})
     assert start.status_code == 302, start.content
-    authorize = start["Location"]
+    return through_provider(client, start["Location"], email)
+
+
+def through_provider(client, authorize: str, email: str):
+    """From the provider's authorize URL: its login form, then Tokendesk's callback."""
     at_provider = requests.Session()
     login_page = at_provider.get(authorize, timeout=10)
     assert login_page.status_code == 200
