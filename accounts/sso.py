@@ -1,7 +1,8 @@
 """Single sign-on with one OpenID Connect provider (django-allauth's openid_connect provider,
-configured from settings: config/sso.py). Who may come in, in one place: `refusal`. The login
-and callback views wrap allauth's so an unreachable or broken issuer is a page that says so,
-and the ID token's signature is always checked against the issuer's published keys."""
+configured from settings: accounts/oidc_settings.py). Who may come in, in one place:
+`refusal`. The login and callback views wrap allauth's so an unreachable or broken issuer
+is a page that says so, and the ID token's signature is always checked against the
+issuer's published keys."""
 
 import logging
 from urllib.parse import urlsplit
@@ -19,7 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from config import sso
+from accounts import oidc_settings
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ def confirms(request: HttpRequest, sociallogin: SocialLogin) -> bool:
 
 
 def missing_settings() -> list[str]:
-    return sso.missing(settings.OIDC_SETTINGS)
+    return oidc_settings.missing(settings.OIDC_SETTINGS)
 
 
 def email_domain(email: str) -> str:

@@ -8,7 +8,7 @@ import dj_database_url
 from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 
-from config import sso
+from accounts import oidc_settings
 from config.env import env_bool, env_int, env_list, env_networks, env_str, load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -207,7 +207,9 @@ USERSESSIONS_TRACK_ACTIVITY = False
 
 # Single sign-on with one OpenID Connect provider (README "Single sign-on"). Off unless the
 # issuer, client id and secret are all set; a partial set is a `check` warning (accounts.W001).
-OIDC_SETTINGS = {name: env_str(name).strip() for name in (*sso.REQUIRED, "OIDC_PROVIDER_NAME")}
+OIDC_SETTINGS = {
+    name: env_str(name).strip() for name in (*oidc_settings.REQUIRED, "OIDC_PROVIDER_NAME")
+}
 OIDC_PROVIDER_ID = env_str("OIDC_PROVIDER_ID", "sso").strip() or "sso"
 OIDC_PROVIDER_NAME = OIDC_SETTINGS["OIDC_PROVIDER_NAME"] or "single sign-on"
 # New people may join through SSO only with an e-mail in one of these domains (or a pending
@@ -215,7 +217,7 @@ OIDC_PROVIDER_NAME = OIDC_SETTINGS["OIDC_PROVIDER_NAME"] or "single sign-on"
 OIDC_ALLOWED_EMAIL_DOMAINS = [
     d.lower().lstrip("@") for d in env_list("OIDC_ALLOWED_EMAIL_DOMAINS", [])
 ]
-SOCIALACCOUNT_PROVIDERS = sso.providers(
+SOCIALACCOUNT_PROVIDERS = oidc_settings.providers(
     OIDC_SETTINGS, provider_id=OIDC_PROVIDER_ID, name=OIDC_PROVIDER_NAME
 )
 SOCIALACCOUNT_ADAPTER = "config.allauth.SocialAccountAdapter"

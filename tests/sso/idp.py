@@ -13,7 +13,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 import requests
 
-from config import sso
+from accounts import oidc_settings
 from tests.sso.provider.accounts import CLIENT_ID, CLIENT_SECRET, PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,7 +85,7 @@ def configure(settings, issuer: str, *, domains=("allowed.test",), **values) -> 
     settings.OIDC_PROVIDER_ID = PROVIDER_ID
     settings.OIDC_PROVIDER_NAME = PROVIDER_NAME
     settings.OIDC_ALLOWED_EMAIL_DOMAINS = list(domains)
-    settings.SOCIALACCOUNT_PROVIDERS = sso.providers(
+    settings.SOCIALACCOUNT_PROVIDERS = oidc_settings.providers(
         oidc, provider_id=PROVIDER_ID, name=PROVIDER_NAME
     )
 
