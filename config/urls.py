@@ -5,6 +5,7 @@ from accounts.converters import IdConverter
 from accounts.guides import guide
 from config.cli_downloads import cli_file, cli_page
 from config.health import healthz, readyz
+from orgs.invitation_views import invitation
 from tokens.api import api
 from tokens.views import dashboard
 
@@ -17,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("tokens.urls")),
     path("orgs/<slug:org>/", include("orgs.urls")),
+    path("invitations/<str:secret>/", invitation, name="invitation"),
     path("api/v1/", api.urls),
     path("docs/", guide, name="guide-index"),
     path("docs/<slug:slug>/", guide, name="guide"),

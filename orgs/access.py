@@ -56,3 +56,14 @@ def deployment_token_project_ids(membership: Membership) -> set[int]:
     if not is_admin(membership):
         projects = projects.filter(maintainers=membership.user_id)
     return set(projects.values_list("pk", flat=True))
+
+
+def can_manage_invitation(actor: Membership | None, invitation) -> bool:
+    """Resend or revoke: the same people who could have sent it (super admins never touch
+    an invitation to become an owner)."""
+    return (
+        actor is not None
+        and actor.organization_id == invitation.organization_id
+        and is_admin(actor)
+        and can_assign_role(actor, invitation.role)
+    )

@@ -32,6 +32,10 @@ class OrgRuleError(ValueError):
         self.field = field
 
 
+class NoSuchAccount(OrgRuleError):
+    """Adding someone who has no account yet: the page offers to invite them instead."""
+
+
 def _lock_owners(organization: Organization) -> list[Membership]:
     # Locked so two owners demoting each other at once cannot leave the org with none.
     return list(
@@ -57,8 +61,9 @@ def membership_add(
         raise PermissionDenied("Only owners can add owners.")
     user = User.objects.filter(email=email.strip().lower()).first()
     if user is None:
-        raise OrgRuleError(
-            "No Tokendesk account uses that e-mail. Ask them to sign in once, then add them.",
+        raise NoSuchAccount(
+            "No Tokendesk account uses that e-mail yet. Send them an invitation: they join "
+            "when they accept it.",
             field="email",
         )
     try:

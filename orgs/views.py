@@ -11,17 +11,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.ui import finish, refuse, render_dialog
-from orgs import access, audit, services
+from orgs import access, audit, invitations, services
 from orgs.audit import Actor
 from orgs.forms import (
     AuditFilterForm,
+    InviteForm,
     MemberAddForm,
     MemberRoleForm,
     ProjectCreateForm,
     ProjectEditForm,
     TokenPolicyForm,
 )
-from orgs.models import AuditEvent, Membership, Project
+from orgs.models import AuditEvent, Invitation, Membership, Project
 from orgs.signals import project_dependents
 
 OVERVIEW_PAGE = "orgs/overview.html"
@@ -215,7 +216,24 @@ def _members_context(membership: Membership) -> dict:
         "is_admin": access.is_admin(membership),
         "members": [(member, access.can_manage_member(membership, member)) for member in members],
         "assignable_roles": _assignable_roles(membership),
+        "invitations": _pending_invitations(membership),
     }
+
+
+def _pending_invitations(membership: Membership) -> list[tuple[Invitation, bool]]:
+    if not access.is_admin(membership):
+        return []
+    pending = (
+        Invitation.objects.visible_to(membership.user)
+        .filter(organization=membership.organization)
+        .open()
+        .select_related("invited_by")
+        .prefetch_related("projects")
+        .order_by("email")
+    )
+    return [
+        (invitation, access.can_manage_invitation(membership, invitation)) for invitation in pending
+    ]
 
 
 def _member_or_404(membership: Membership, membership_id: int) -> Membership:
@@ -261,6 +279,11 @@ def member_add(request: HttpRequest, org: str) -> HttpResponse:
                 by=membership,
                 actor=Actor.from_request(request),
             )
+        except services.NoSuchAccount as error:
+            form.add_error(error.field, error.message)
+            return _members_dialog(
+                request, membership, "member-add", status=422, form=form, offer_invite=True
+            )
         except services.OrgRuleError as error:
             form.add_error(error.field, error.message)
         else:
@@ -271,6 +294,99 @@ def member_add(request: HttpRequest, org: str) -> HttpResponse:
                 event=MEMBERS_CHANGED,
             )
     return _members_dialog(request, membership, "member-add", status=422, form=form)
+
+
+# Invitations ----------------------------------------------------------------------------
+
+
+def _invitation_or_404(request: HttpRequest, membership: Membership, pk: int) -> Invitation:
+    return get_object_or_404(
+        Invitation.objects.visible_to(request.user)
+        .filter(organization=membership.organization)
+        .select_related("organization"),
+        pk=pk,
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_invite(request: HttpRequest, org: str) -> HttpResponse:
+    membership = access.membership_or_404(request, org)
+    _admin_or_403(membership)
+    organization = membership.organization
+    if request.method == "GET":
+        form = InviteForm(organization=organization, initial={"role": Membership.Role.MEMBER})
+        return _members_dialog(request, membership, "member-invite", form=form)
+    form = InviteForm(request.POST, organization=organization)
+    if form.is_valid():
+        try:
+            sent = invitations.invitation_create(
+                organization=organization,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                projects=list(form.cleaned_data["projects"]),
+                by=membership,
+                actor=Actor.from_request(request),
+            )
+        except services.OrgRuleError as error:
+            form.add_error(error.field, error.message)
+        else:
+            return finish(
+                request,
+                f"Invitation sent to {sent.invitation.email}. The link works once, for 7 days.",
+                redirect_to=reverse("orgs:members", args=[org]),
+                event=MEMBERS_CHANGED,
+            )
+    return _members_dialog(request, membership, "member-invite", status=422, form=form)
+
+
+@never_cache
+@login_required
+@require_POST
+def invitation_resend(request: HttpRequest, org: str, invitation_id: int) -> HttpResponse:
+    membership = access.membership_or_404(request, org)
+    _admin_or_403(membership)
+    invitation = _invitation_or_404(request, membership, invitation_id)
+    back = reverse("orgs:members", args=[org])
+    try:
+        invitations.invitation_resend(
+            invitation=invitation, by=membership, actor=Actor.from_request(request)
+        )
+    except services.OrgRuleError as error:
+        return refuse(request, error.message, redirect_to=back)
+    return finish(
+        request,
+        f"A new invitation link was sent to {invitation.email}; the previous one no longer works.",
+        redirect_to=back,
+        event=MEMBERS_CHANGED,
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def invitation_revoke(request: HttpRequest, org: str, invitation_id: int) -> HttpResponse:
+    membership = access.membership_or_404(request, org)
+    _admin_or_403(membership)
+    invitation = _invitation_or_404(request, membership, invitation_id)
+    back = reverse("orgs:members", args=[org])
+    if request.method == "GET":
+        if not access.can_manage_invitation(membership, invitation):
+            raise PermissionDenied("Super admins cannot revoke invitations to owners.")
+        return _members_dialog(request, membership, "invitation-revoke", invitation=invitation)
+    try:
+        invitations.invitation_revoke(
+            invitation=invitation, by=membership, actor=Actor.from_request(request)
+        )
+    except services.OrgRuleError as error:
+        return refuse(request, error.message, redirect_to=back)
+    return finish(
+        request,
+        f"Invitation to {invitation.email} revoked; its link no longer works.",
+        redirect_to=back,
+        event=MEMBERS_CHANGED,
+    )
 
 
 @never_cache
