@@ -59,7 +59,7 @@ def test_an_invited_person_sets_a_password_and_lands_in_the_org(page: Page, invi
     dialog = page.get_by_role("dialog", name="Invite by e-mail")
     dialog.get_by_label("E-mail").fill(NEWCOMER)
     dialog.get_by_label("Role").select_option(label="Member")
-    dialog.get_by_label("Web").check()
+    dialog.get_by_label("acme/web").check()
     dialog.get_by_role("button", name="Send invitation").click()
     expect(page.locator("dialog")).to_have_count(0)
     expect(page.get_by_role("status")).to_contain_text(f"Invitation sent to {NEWCOMER}")
