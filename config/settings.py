@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "orgs.middleware.TwoFactorRequiredRedirect",
     "tokens.middleware.LegacyCredentialHeaders",
     "tokens.middleware.TokenExpiryHeader",
     "tokens.middleware.JsonApiErrors",

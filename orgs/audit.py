@@ -32,6 +32,7 @@ ACTIONS = {
     "project.delete": "Project deleted",
     "org.token_policy": "Token policy changed",
     "org.deploy_policy": "Deploy-auth policy changed",
+    "org.two_factor_policy": "Two-factor requirement changed",
 }
 
 

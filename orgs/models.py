@@ -25,6 +25,10 @@ class Organization(models.Model):
         blank=True,
         help_text="Longest lifetime allowed for CI and deployment tokens; empty for no limit.",
     )
+    require_two_factor = models.BooleanField(
+        default=False,
+        help_text="Members without two-factor sign-in see only a page asking them to enrol.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = OrganizationQuerySet.as_manager()

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from accounts import two_factor
 from accounts.models import User
 from orgs import access, audit
 from orgs.audit import Actor
@@ -318,4 +319,27 @@ def organization_set_personal_token_deploys(
         audit.record(
             "org.deploy_policy", actor=actor, organization=organization,
             data={"allow_personal_token_deploys": allowed},
+        )  # fmt: skip
+
+
+def organization_set_require_two_factor(
+    *, organization: Organization, required: bool, by: Membership, actor: Actor
+) -> None:
+    """Turn the organization's two-factor requirement on or off. Whoever turns it on must
+    have a second factor, so no one locks themselves (and everyone else) out of it."""
+    if by.organization_id != organization.pk or not access.is_admin(by):
+        raise PermissionDenied("Only owners and super admins change security policies.")
+    if required and not two_factor.has_two_factor(by.user):
+        raise OrgRuleError(
+            "Set up two-factor authentication for your own account first: "
+            "otherwise you would be locked out too."
+        )
+    if organization.require_two_factor == required:
+        return
+    with transaction.atomic():
+        organization.require_two_factor = required
+        organization.save(update_fields=["require_two_factor"])
+        audit.record(
+            "org.two_factor_policy", actor=actor, organization=organization,
+            data={"require_two_factor": required},
         )  # fmt: skip

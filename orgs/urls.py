@@ -23,6 +23,8 @@ urlpatterns = [
         views.invitation_revoke,
         name="invitation-revoke",
     ),
+    path("settings/two-factor/", views.two_factor_policy, name="two-factor-policy"),
+    path("two-factor-required/", views.two_factor_required, name="two-factor-required"),
     path("settings/token-policy/", views.token_policy, name="token-policy"),
     path("audit/", views.audit_log, name="audit"),
 ]

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import two_factor
 from accounts.ui import finish, refuse, render_dialog
 from orgs import access, audit, invitations, services
 from orgs.audit import Actor
@@ -205,18 +206,30 @@ def _assignable_roles(membership: Membership) -> list[tuple[str, str]]:
 
 def _members_context(membership: Membership) -> dict:
     organization = membership.organization
-    members = (
+    members = list(
         Membership.objects.filter(organization=organization)
         .select_related("user")
         .order_by("user__email")
     )
+    is_admin = access.is_admin(membership)
     return {
         "organization": organization,
         "membership": membership,
-        "is_admin": access.is_admin(membership),
+        "is_admin": is_admin,
         "members": [(member, access.can_manage_member(membership, member)) for member in members],
         "assignable_roles": _assignable_roles(membership),
         "invitations": _pending_invitations(membership),
+        **(_two_factor_context(members) if is_admin else {}),
+    }
+
+
+def _two_factor_context(members: list[Membership]) -> dict:
+    """For admins: who signs in with a second factor, and who would be asked to enrol."""
+    enrolled = two_factor.users_with_two_factor(member.user_id for member in members)
+    return {
+        "two_factor_available": two_factor.is_available(),
+        "two_factor_ids": enrolled,
+        "without_two_factor": [m.user.email for m in members if m.user_id not in enrolled],
     }
 
 
@@ -448,6 +461,70 @@ def member_remove(request: HttpRequest, org: str, membership_id: int) -> HttpRes
         messages.success(request, f"You left {membership.organization.name}.")
         return redirect("dashboard")
     return finish(request, f"{member.user.email} removed.", redirect_to=back, event=MEMBERS_CHANGED)
+
+
+# Two-factor requirement ------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_policy(request: HttpRequest, org: str) -> HttpResponse:
+    membership = access.membership_or_404(request, org)
+    _admin_or_403(membership)
+    organization = membership.organization
+    back = reverse("orgs:members", args=[org])
+    # The change asked for is the opposite of the current state, so a repeated submit of a
+    # stale page does nothing instead of flipping it back.
+    required = not organization.require_two_factor
+    if request.method == "GET":
+        return render_dialog(
+            request,
+            MEMBERS_PAGE,
+            "two-factor-policy",
+            lambda: _members_context(membership),
+            organization=organization,
+            required=required,
+            **_two_factor_context(
+                list(Membership.objects.filter(organization=organization).select_related("user"))
+            ),
+        )
+    if request.POST.get("require_two_factor") != ("on" if required else "off"):
+        return refuse(request, "The setting changed meanwhile: check it again.", redirect_to=back)
+    try:
+        services.organization_set_require_two_factor(
+            organization=organization,
+            required=required,
+            by=membership,
+            actor=Actor.from_request(request),
+        )
+    except services.OrgRuleError as error:
+        return refuse(request, error.message, redirect_to=back)
+    text = (
+        f"{organization.name} now requires two-factor authentication."
+        if required
+        else f"{organization.name} no longer requires two-factor authentication."
+    )
+    return finish(request, text, redirect_to=back, event=MEMBERS_CHANGED)
+
+
+@never_cache
+@login_required
+def two_factor_required(request: HttpRequest, org: str) -> HttpResponse:
+    """What a member without a second factor sees instead of the organization's pages."""
+    membership = access.unchecked_membership_or_404(request, org)
+    organization = membership.organization
+    if not organization.require_two_factor or two_factor.has_two_factor(request.user):
+        return redirect("orgs:overview", org)
+    return render(
+        request,
+        "orgs/two_factor_required.html",
+        {
+            "organization": organization,
+            "setup_url": two_factor.setup_url(),
+            "two_factor_available": two_factor.is_available(),
+        },
+    )
 
 
 # Audit log ------------------------------------------------------------------------------
