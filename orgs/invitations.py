@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import emails
 from accounts.models import User
 from orgs import access, audit
 from orgs.audit import Actor
@@ -274,6 +275,8 @@ def invitation_accept(
             user = User.objects.create_user(email=invitation.email, password=password)
         elif normalize_email(user.email) != invitation.email:
             raise WrongAccount("This invitation is for another address.")
+        # The link came to this address by e-mail: that proves it.
+        emails.mark_verified(user)
         organization = invitation.organization
         membership, created = Membership.objects.get_or_create(
             user=user, organization=organization, defaults={"role": invitation.role}

@@ -5,6 +5,7 @@ import secrets
 import threading
 
 import pytest
+from django.apps import apps
 from django.core.cache import cache
 from django.db import close_old_connections, connection
 from django.utils import timezone
@@ -261,3 +262,16 @@ class TestConcurrentAccepts:
         assert sum(isinstance(o, InvitationUnusable) for o in outcomes) == 1, outcomes
         assert User.objects.filter(email="new@x.test").count() == 1
         assert Membership.objects.filter(user__email="new@x.test").count() == 1
+
+
+def test_accepting_marks_the_address_verified_for_allauth(org):
+    if not apps.is_installed("allauth.account"):
+        pytest.skip("allauth.account is not installed (the auth branch adds it): nothing to mark")
+    from allauth.account.models import EmailAddress
+
+    sent = invite()
+    user, _ = invitations.invitation_accept(
+        secret=sent.secret, user=None, password=PASSWORD, actor=Actor()
+    )
+    address = EmailAddress.objects.get(user=user)
+    assert (address.email, address.verified, address.primary) == ("new@x.test", True, True)
