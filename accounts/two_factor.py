@@ -12,7 +12,7 @@ from django.urls import NoReverseMatch, reverse
 
 SECOND_FACTORS = ("totp", "webauthn")
 # Where a person enrols, first that exists: the security settings page, allauth's MFA page.
-SETUP_URL_NAMES = ("accounts:security", "mfa_index")
+SETUP_URL_NAMES = ("security", "mfa_index")
 
 
 def is_available() -> bool:
