@@ -5,6 +5,7 @@ The link's secret is returned once, to be e-mailed, and stored only as its SHA-2
 
 import dataclasses
 import hashlib
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from orgs.audit import Actor
 from orgs.models import Invitation, Membership, Organization, Project
 from orgs.services import OrgRuleError
 
+logger = logging.getLogger(__name__)
 Role = Membership.Role
 LIFETIME = timedelta(days=7)
 SECRET_BYTES = 32
@@ -189,7 +191,7 @@ def _issue(
         expires_at=now + LIFETIME,
     )
     invitation.projects.set(projects)
-    transaction.on_commit(lambda: send_invitation_email(invitation, secret))
+    transaction.on_commit(lambda: _mail_after_commit(invitation, secret))
     return SentInvitation(invitation=invitation, secret=secret)
 
 
@@ -199,15 +201,24 @@ def _retire(invitation: Invitation, *, by: User) -> None:
     invitation.save(update_fields=["revoked_at", "revoked_by"])
 
 
+def _mail_after_commit(invitation: Invitation, secret: str) -> None:
+    # The invitation is saved by now: a mail server that refuses must not turn the answer
+    # into an error page. The invitation stays pending, and "Resend" tries again.
+    try:
+        send_invitation_email(invitation, secret)
+    except Exception:
+        logger.exception("could not mail invitation %s", invitation.pk)
+
+
 def send_invitation_email(invitation: Invitation, secret: str) -> None:
     """The one place an invitation is mailed (a job queue can take it over from here)."""
     inviter = invitation.invited_by.email if invitation.invited_by else "An administrator"
-    organization = invitation.organization
+    name = " ".join(invitation.organization.name.split())  # no line breaks in a header
     link = f"{settings.SITE_URL}{accept_path(secret)}"
     send_mail(
-        subject=f"You are invited to join {organization.name} on Tokendesk",
+        subject=f"You are invited to join {name} on Tokendesk",
         message=(
-            f"{inviter} invited you to join {organization.name} on Tokendesk as "
+            f"{inviter} invited you to join {name} on Tokendesk as "
             f"{invitation.get_role_display().lower()}.\n\n"
             f"Accept the invitation:\n{link}\n\n"
             f"The link works once and expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC. "

@@ -274,3 +274,20 @@ class TestMembersPage:
         assert Invitation.objects.get().is_open
         assert client.post(url).status_code == 302
         assert not Invitation.objects.get().is_open
+
+
+def test_a_refusing_mail_server_leaves_the_invitation_pending(
+    org, client, monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("no SMTP here")
+
+    monkeypatch.setattr(invitations, "send_mail", refuse)
+    client.force_login(membership("owner@x.test").user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("orgs:member-invite", args=["acme"]), {"email": "new@x.test", "role": "member"}
+        )
+    assert response.status_code == 302
+    assert Invitation.objects.open().get().email == "new@x.test"
+    assert "could not mail invitation" in caplog.text
