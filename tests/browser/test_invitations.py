@@ -140,3 +140,22 @@ def test_a_link_opened_while_signed_in_as_someone_else(page: Page, invitee: Page
     invitee.get_by_role("main").get_by_role("button", name="Sign out").click()
     expect(invitee.get_by_role("button", name="Create account and join")).to_be_visible()
     assert invitee.url.endswith(mailed_link(NEWCOMER))
+
+
+def test_inviting_and_revoking_without_javascript(nojs_page: Page, demo):
+    page = nojs_page
+    sign_in(page, OWNER)
+    open_members(page)
+    page.get_by_role("button", name="Invite by e-mail").click()
+    expect(page).to_have_url(re.compile(r"/settings/members/invite/$"))
+    dialog = page.get_by_role("dialog", name="Invite by e-mail")
+    dialog.get_by_label("E-mail").fill(NEWCOMER)
+    dialog.get_by_role("button", name="Send invitation").click()
+    expect(page).to_have_url(re.compile(r"/orgs/acme/settings/members/$"))
+    expect(page.get_by_role("status")).to_contain_text(f"Invitation sent to {NEWCOMER}")
+    pending(page).get_by_role("button", name=f"Revoke the invitation to {NEWCOMER}").click()
+    confirm = page.get_by_role("dialog", name=f"Revoke the invitation to {NEWCOMER}?")
+    confirm.get_by_role("button", name="Revoke invitation").click()
+    expect(page).to_have_url(re.compile(r"/orgs/acme/settings/members/$"))
+    expect(page.get_by_role("status")).to_contain_text(f"Invitation to {NEWCOMER} revoked")
+    expect(pending(page)).to_contain_text("No pending invitations.")
