@@ -293,9 +293,10 @@ def member_add(request: HttpRequest, org: str) -> HttpResponse:
                 actor=Actor.from_request(request),
             )
         except services.NoSuchAccount as error:
-            form.add_error(error.field, error.message)
+            # Nobody to add yet: offer the invitation, filled in with what was typed.
+            invite = InviteForm(organization=membership.organization, initial=form.cleaned_data)
             return _members_dialog(
-                request, membership, "member-add", status=422, form=form, offer_invite=True
+                request, membership, "member-invite", status=422, form=invite, notice=error.message
             )
         except services.OrgRuleError as error:
             form.add_error(error.field, error.message)

@@ -104,8 +104,10 @@ def test_an_unknown_address_is_invited_from_add_member_then_revoked(
     dialog = page.get_by_role("dialog", name="Add a member")
     dialog.get_by_label("E-mail").fill(NEWCOMER)
     dialog.get_by_role("button", name="Add member").click()
-    expect(dialog).to_contain_text("No Tokendesk account uses that e-mail yet.")
-    dialog.get_by_role("button", name="Send invitation").click()
+    offer = page.get_by_role("dialog", name="Invite by e-mail")
+    expect(offer).to_contain_text("No Tokendesk account uses that e-mail yet.")
+    expect(offer.get_by_label("E-mail")).to_have_value(NEWCOMER)
+    offer.get_by_role("button", name="Send invitation").click()
     expect(page.get_by_role("status")).to_contain_text(f"Invitation sent to {NEWCOMER}")
     link = mailed_link(NEWCOMER)
 

@@ -252,8 +252,10 @@ class TestMembersPage:
         )
         page = response.content.decode()
         assert response.status_code == 422
-        assert "Send them an invitation" in page and "Send invitation" in page
-        assert reverse("orgs:member-invite", args=["acme"]) in page
+        assert "No Tokendesk account uses that e-mail yet. Send them an invitation" in page
+        assert "Invite by e-mail" in page and "Send invitation" in page
+        assert 'value="ghost@x.test"' in page
+        assert f'action="{reverse("orgs:member-invite", args=["acme"])}"' in page
 
     def test_another_organizations_invitation_ids_are_404(self, org, client):
         sent = invite()
