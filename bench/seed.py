@@ -158,7 +158,7 @@ def seed(n: int = 10_000) -> Seeded:
     def event(org: Organization, user: User, number: int) -> AuditEvent:
         return AuditEvent(
             created_at=now - timedelta(minutes=number),
-            action=rng.choice(("token.create", "token.revoke", "token.regenerate")),
+            action=rng.choice(("token.create", "token.revoke", "token.reset")),
             organization=org,
             actor_user=user,
             actor_label=user.email,

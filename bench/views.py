@@ -24,9 +24,10 @@ from rest_framework.views import APIView
 from rest_framework_api_key.permissions import HasAPIKey
 
 from bench import names
+from lib.errors import RuleError
 from orgs.audit import Actor
 from orgs.models import Deployment, Project
-from orgs.services import OrgRuleError, deployment_create
+from orgs.services import deployment_create
 from tokens import authorization
 from tokens.api.schemas import DeploymentIn, DeploymentOut, WhoAmIOut
 from tokens.models import Token
@@ -71,7 +72,7 @@ def twin_deploy(request: HttpRequest, org: str, project: str, payload: Deploymen
             environment=payload.environment,
             actor=Actor.from_request(request, token=token),
         )
-    except OrgRuleError as error:
+    except RuleError as error:
         raise Http404(error.message) from None
     return Status(201, deployment)
 
@@ -241,7 +242,7 @@ class DeployView(APIView):
                 environment=str(request.data.get("environment", "production")),
                 actor=Actor(user=user, token=credential),
             )
-        except OrgRuleError as error:
+        except RuleError as error:
             return Response({"error": "validation_error", "detail": error.message}, status=422)
         return Response(_deployment_json(deployment), status=201)
 

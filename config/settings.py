@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "ninja",
     "csp",
     "ops",
+    "lib",
     "accounts",
     "orgs",
     "tokens",
@@ -90,7 +91,7 @@ TEMPLATES = [
             ],
             # Partials as a builtin (no {% load %}), so Django 6's built-in partials is a
             # settings-only change.
-            "builtins": ["template_partials.templatetags.partials", "accounts.templatetags.ui"],
+            "builtins": ["template_partials.templatetags.partials", "lib.templatetags.ui"],
             "loaders": [
                 (
                     "template_partials.loader.Loader",

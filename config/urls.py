@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
-from accounts.converters import IdConverter
 from accounts.guides import guide
 from config.cli_downloads import cli_file, cli_page
 from config.health import healthz, readyz
+from lib.ids import IdConverter
 from orgs.invitation_views import invitation
 from tokens.api import api
 from tokens.views import dashboard

@@ -6,7 +6,7 @@ from typing import Any
 from django.db import models
 from django.http import HttpRequest
 
-from accounts.ui import PAGE_SIZE
+from lib.ui import PAGE_SIZE
 from ops.client_address import client_ip  # also imported from here by tokens.api
 from orgs.models import AuditEvent, Organization, Project
 
@@ -14,10 +14,9 @@ USER_AGENT_MAX = 300
 
 ACTIONS = {
     "token.create": "Token created",
-    "token.regenerate": "Token reset",
+    "token.reset": "Token reset",
     "token.revoke": "Token revoked",
     "token.revoke_all": "All personal tokens revoked",
-    "token.delete": "Token deleted",
     "token.leak_report": "Leaked token revoked",
     "legacy.use": "Legacy credential used",
     "member.add": "Member added",

@@ -3,11 +3,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from django import forms
 from django.contrib.auth import password_validation
 
-from accounts.converters import MAX_ID, ModelIdsField
 from accounts.models import User
+from lib.ids import MAX_ID, ModelIdsField
+from lib.limits import MAX_TOKEN_LIFETIME_DAYS
 from orgs.audit import ACTIONS
-from orgs.models import Membership, Project
-from orgs.services import MAX_TOKEN_LIFETIME_DAYS
+from orgs.models import Membership, Project, current_action
 
 
 class ProjectCreateForm(forms.Form):
@@ -116,9 +116,16 @@ class TokenPolicyForm(forms.Form):
     )
 
 
+class ActionField(forms.ChoiceField):
+    """An audit action; a former name (an old bookmark's) reads as its current one."""
+
+    def to_python(self, value) -> str:
+        return current_action(super().to_python(value))
+
+
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(label="Actor", required=False, max_length=200)
-    action = forms.ChoiceField(label="Action", required=False)
+    action = ActionField(label="Action", required=False)
     token = forms.CharField(label="Token", required=False, max_length=200)
     since = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})

@@ -20,10 +20,10 @@ from django.utils import timezone
 
 from accounts import emails
 from accounts.models import User
+from lib.errors import RuleError
 from orgs import access, audit
 from orgs.audit import Actor
 from orgs.models import Invitation, Membership, Organization, Project
-from orgs.services import OrgRuleError
 
 logger = logging.getLogger(__name__)
 Role = Membership.Role
@@ -86,22 +86,22 @@ def invitation_create(
     email = normalize_email(email)
     projects = list(projects or [])
     if role not in Role.values:
-        raise OrgRuleError("Choose a role.", field="role")
+        raise RuleError("Choose a role.", field="role")
     if by.organization_id != organization.pk or not access.is_admin(by):
         raise PermissionDenied("Only owners and super admins invite people.")
     if not access.can_assign_role(by, role):
         raise PermissionDenied("Only owners can invite owners.")
     if projects and role != Role.MEMBER:
-        raise OrgRuleError(
+        raise RuleError(
             "Owners and super admins manage every project already: "
             "choose projects only for members.",
             field="projects",
         )
     if any(project.organization_id != organization.pk for project in projects):
-        raise OrgRuleError("Choose projects of this organization.", field="projects")
+        raise RuleError("Choose projects of this organization.", field="projects")
     if Membership.objects.filter(organization=organization, user__email=email).exists():
-        raise OrgRuleError(f"{email} is already a member.", field="email")
-    already = OrgRuleError(
+        raise RuleError(f"{email} is already a member.", field="email")
+    already = RuleError(
         f"{email} was already invited. Resend the invitation from the pending list.",
         field="email",
     )
@@ -140,7 +140,7 @@ def invitation_resend(*, invitation: Invitation, by: Membership, actor: Actor) -
     with transaction.atomic():
         old = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if not old.is_open:
-            raise OrgRuleError(f"The invitation to {old.email} is no longer pending.")
+            raise RuleError(f"The invitation to {old.email} is no longer pending.")
         projects = list(old.projects.filter(deleted_at__isnull=True))
         # Retired first: only one open invitation per address may exist.
         _retire(old, by=by.user)
@@ -166,7 +166,7 @@ def invitation_revoke(*, invitation: Invitation, by: Membership, actor: Actor) -
     with transaction.atomic():
         locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if locked.accepted_at is not None:
-            raise OrgRuleError(f"{locked.email} already accepted the invitation.")
+            raise RuleError(f"{locked.email} already accepted the invitation.")
         if locked.revoked_at is not None:
             return
         _retire(locked, by=by.user)

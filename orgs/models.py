@@ -132,7 +132,7 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
         if actor:
             events = events.filter(actor_label__icontains=actor)
         if action:
-            events = events.filter(action=action)
+            events = events.filter(action__in=action_names(action))
         if token:
             events = events.filter(target_type="token", target_label__icontains=token)
         if since:
@@ -146,6 +146,21 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 
     def delete(self):
         raise PermissionError("Audit events are append-only.")
+
+
+# Action names stored before the vocabulary settled on "reset" and "revoke". No migration
+# rewrites the append-only log: these read, and are filtered, as their current names.
+FORMER_ACTION_NAMES = {"token.regenerate": "token.reset", "token.delete": "token.revoke"}
+
+
+def current_action(action: str) -> str:
+    return FORMER_ACTION_NAMES.get(action, action)
+
+
+def action_names(action: str) -> list[str]:
+    """Every stored name of `action` (given by its current or a former name)."""
+    current = current_action(action)
+    return [current, *(old for old, new in FORMER_ACTION_NAMES.items() if new == current)]
 
 
 class AuditEvent(models.Model):
@@ -196,6 +211,11 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit events are append-only.")
+
+    @property
+    def current_action(self) -> str:
+        """The action's name today, also for events stored under a former name."""
+        return current_action(self.action)
 
 
 class Deployment(models.Model):

@@ -9,13 +9,14 @@ from django.utils.text import slugify
 
 from accounts import two_factor
 from accounts.models import User
+from lib.errors import RuleError
+from lib.limits import MAX_TOKEN_LIFETIME_DAYS
 from orgs import access, audit
 from orgs.audit import Actor
 from orgs.models import Deployment, Membership, Organization, Project
 from orgs.signals import member_credentials, member_credentials_revoking, project_deleting
 
 Role = Membership.Role
-MAX_TOKEN_LIFETIME_DAYS = 3650
 PROJECT_NAME_MAX_LENGTH = Project._meta.get_field("name").max_length
 SLUG_MAX_LENGTH = Project._meta.get_field("slug").max_length
 REF_MAX_LENGTH = Deployment._meta.get_field("ref").max_length
@@ -24,16 +25,7 @@ ENVIRONMENT_MAX_LENGTH = Deployment._meta.get_field("environment").max_length
 ENVIRONMENT_PATTERN = r"^[A-Za-z0-9](?:[-A-Za-z0-9_]*[A-Za-z0-9])?$"
 
 
-class OrgRuleError(ValueError):
-    """Input a person can fix; `field` says which form field it belongs next to."""
-
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-class NoSuchAccount(OrgRuleError):
+class NoSuchAccount(RuleError):
     """Adding someone who has no account yet: the page offers to invite them instead."""
 
 
@@ -47,7 +39,7 @@ def _lock_owners(organization: Organization) -> list[Membership]:
 def _refuse_losing_last_owner(membership: Membership) -> None:
     owners = _lock_owners(membership.organization)
     if membership.role == Role.OWNER and len(owners) <= 1:
-        raise OrgRuleError(
+        raise RuleError(
             f"{membership.organization.name} needs at least one owner. "
             "Make someone else an owner first."
         )
@@ -57,7 +49,7 @@ def membership_add(
     *, organization: Organization, email: str, role: str, by: Membership, actor: Actor
 ) -> Membership:
     if role not in Role.values:
-        raise OrgRuleError("Choose a role.", field="role")
+        raise RuleError("Choose a role.", field="role")
     if not access.is_admin(by) or not access.can_assign_role(by, role):
         raise PermissionDenied("Only owners can add owners.")
     user = User.objects.filter(email=email.strip().lower()).first()
@@ -75,7 +67,7 @@ def membership_add(
                 data={"email": user.email, "role": role},
             )  # fmt: skip
     except IntegrityError:
-        raise OrgRuleError(f"{user.email} is already a member.", field="email") from None
+        raise RuleError(f"{user.email} is already a member.", field="email") from None
     return membership
 
 
@@ -83,7 +75,7 @@ def membership_change_role(
     *, membership: Membership, role: str, by: Membership, actor: Actor
 ) -> None:
     if role not in Role.values:
-        raise OrgRuleError("Choose a role.", field="role")
+        raise RuleError("Choose a role.", field="role")
     if not access.can_manage_member(by, membership) or not access.can_assign_role(by, role):
         raise PermissionDenied("Super admins cannot change owners.")
     if role == membership.role:
@@ -155,9 +147,9 @@ def project_create(*, organization: Organization, name: str, slug: str, actor: A
     if slug:
         slug = slugify(slug)
         if not slug:
-            raise OrgRuleError("Use letters, digits or dashes for the slug.", field="slug")
+            raise RuleError("Use letters, digits or dashes for the slug.", field="slug")
         if len(slug) > SLUG_MAX_LENGTH:
-            raise OrgRuleError(
+            raise RuleError(
                 f"Keep the slug to {SLUG_MAX_LENGTH} characters or fewer.", field="slug"
             )
     else:
@@ -167,18 +159,16 @@ def project_create(*, organization: Organization, name: str, slug: str, actor: A
             project = Project.objects.create(organization=organization, name=name, slug=slug)
             audit.record("project.create", actor=actor, target=project)
     except IntegrityError:
-        raise OrgRuleError(
-            f"A project with the slug “{slug}” already exists.", field="slug"
-        ) from None
+        raise RuleError(f"A project with the slug “{slug}” already exists.", field="slug") from None
     return project
 
 
 def _clean_project_name(name: str) -> str:
     name = " ".join(name.split())
     if not name:
-        raise OrgRuleError("Give the project a name.", field="name")
+        raise RuleError("Give the project a name.", field="name")
     if len(name) > PROJECT_NAME_MAX_LENGTH:
-        raise OrgRuleError(
+        raise RuleError(
             f"Keep the name to {PROJECT_NAME_MAX_LENGTH} characters or fewer.", field="name"
         )
     return name
@@ -189,7 +179,7 @@ def _free_slug(organization: Organization, name: str) -> str:
     organization uses yet: `web`, then `web-2`, `web-3`…"""
     base = slugify(name)[:SLUG_MAX_LENGTH].strip("-_")
     if not base:
-        raise OrgRuleError(
+        raise RuleError(
             "The name has no letters or digits to make a slug from: give one.", field="slug"
         )
     taken = set(
@@ -222,7 +212,7 @@ def project_update(
         )
     )
     if any(user.pk not in members for user in maintainers):
-        raise OrgRuleError("Maintainers must be members of the organization.", field="maintainers")
+        raise RuleError("Maintainers must be members of the organization.", field="maintainers")
     with transaction.atomic():
         previous = list(project.maintainers.all())
         before = {"name": project.name, "maintainers": _emails(previous)}
@@ -265,7 +255,7 @@ def organization_set_token_policy(
         max_token_lifetime_days is not None
         and not 1 <= max_token_lifetime_days <= MAX_TOKEN_LIFETIME_DAYS
     ):
-        raise OrgRuleError(
+        raise RuleError(
             f"Choose between 1 and {MAX_TOKEN_LIFETIME_DAYS} days, or leave empty for no limit.",
             field="max_token_lifetime_days",
         )
@@ -283,13 +273,13 @@ def deployment_create(*, project: Project, ref: str, environment: str, actor: Ac
     ref = ref.strip()
     environment = environment.strip() or "production"
     if not ref:
-        raise OrgRuleError("Give the ref (a commit, tag or branch) being deployed.", field="ref")
+        raise RuleError("Give the ref (a commit, tag or branch) being deployed.", field="ref")
     if len(ref) > REF_MAX_LENGTH:
-        raise OrgRuleError(f"Keep the ref to {REF_MAX_LENGTH} characters or fewer.", field="ref")
+        raise RuleError(f"Keep the ref to {REF_MAX_LENGTH} characters or fewer.", field="ref")
     if len(environment) > ENVIRONMENT_MAX_LENGTH or not re.fullmatch(
         ENVIRONMENT_PATTERN, environment
     ):
-        raise OrgRuleError(
+        raise RuleError(
             "Use letters, digits, dashes or underscores for the environment "
             f"({ENVIRONMENT_MAX_LENGTH} at most).",
             field="environment",
@@ -330,7 +320,7 @@ def organization_set_require_two_factor(
     if by.organization_id != organization.pk or not access.is_admin(by):
         raise PermissionDenied("Only owners and super admins change security policies.")
     if required and not two_factor.has_two_factor(by.user):
-        raise OrgRuleError(
+        raise RuleError(
             "Set up two-factor authentication for your own account first: "
             "otherwise you would be locked out too."
         )

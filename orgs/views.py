@@ -4,14 +4,15 @@ Non-members get 404; members who may see a page but not change it get 403."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import two_factor
-from accounts.ui import finish, refuse, render_dialog
+from lib.errors import RuleError
+from lib.ui import HtmxHttpRequest, finish, refuse, render_dialog
 from orgs import access, audit, invitations, services
 from orgs.audit import Actor
 from orgs.forms import (
@@ -68,8 +69,9 @@ def _credentials_left(organization, people, *, project=None) -> dict:
 
 def _overview_dialog(request, membership, partial, **context) -> HttpResponse:
     context.setdefault("organization", membership.organization)
+    back = reverse("orgs:overview", args=[membership.organization.slug])
     return render_dialog(
-        request, OVERVIEW_PAGE, partial, lambda: _overview_context(membership), **context
+        request, OVERVIEW_PAGE, partial, lambda: _overview_context(membership), back=back, **context
     )
 
 
@@ -81,7 +83,7 @@ def _project_or_404(membership: Membership, slug: str) -> Project:
 
 @never_cache
 @login_required
-def overview(request: HttpRequest, org: str) -> HttpResponse:
+def overview(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     template = f"{OVERVIEW_PAGE}#project-table" if request.htmx else OVERVIEW_PAGE
     return render(request, template, _overview_context(membership))
@@ -90,7 +92,7 @@ def overview(request: HttpRequest, org: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def project_create(request: HttpRequest, org: str) -> HttpResponse:
+def project_create(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     _admin_or_403(membership)
     if request.method == "GET":
@@ -104,7 +106,7 @@ def project_create(request: HttpRequest, org: str) -> HttpResponse:
                 slug=form.cleaned_data["slug"],
                 actor=Actor.from_request(request),
             )
-        except services.OrgRuleError as error:
+        except RuleError as error:
             form.add_error(error.field, error.message)
         else:
             return finish(
@@ -119,7 +121,7 @@ def project_create(request: HttpRequest, org: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def project_edit(request: HttpRequest, org: str, project: str) -> HttpResponse:
+def project_edit(request: HtmxHttpRequest, org: str, project: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     project_obj = _project_or_404(membership, project)
     _admin_or_403(membership)
@@ -154,7 +156,7 @@ def project_edit(request: HttpRequest, org: str, project: str) -> HttpResponse:
                 actor=Actor.from_request(request),
                 revoke_credentials=form.cleaned_data["revoke_credentials"],
             )
-        except services.OrgRuleError as error:
+        except RuleError as error:
             form.add_error(error.field, error.message)
         else:
             return finish(
@@ -171,7 +173,7 @@ def project_edit(request: HttpRequest, org: str, project: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def project_delete(request: HttpRequest, org: str, project: str) -> HttpResponse:
+def project_delete(request: HtmxHttpRequest, org: str, project: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     project_obj = _project_or_404(membership, project)
     _admin_or_403(membership)
@@ -204,6 +206,12 @@ def _assignable_roles(membership: Membership) -> list[tuple[str, str]]:
     ]
 
 
+def _with_manageable(membership: Membership, member: Membership) -> Membership:
+    """`member`, marked with whether `membership` may change its role or remove it."""
+    member.manageable = access.can_manage_member(membership, member)
+    return member
+
+
 def _members_context(membership: Membership) -> dict:
     organization = membership.organization
     members = list(
@@ -216,7 +224,7 @@ def _members_context(membership: Membership) -> dict:
         "organization": organization,
         "membership": membership,
         "is_admin": is_admin,
-        "members": [(member, access.can_manage_member(membership, member)) for member in members],
+        "members": [_with_manageable(membership, member) for member in members],
         "assignable_roles": _assignable_roles(membership),
         "invitations": _pending_invitations(membership),
         **(_two_factor_context(members) if is_admin else {}),
@@ -233,10 +241,10 @@ def _two_factor_context(members: list[Membership]) -> dict:
     }
 
 
-def _pending_invitations(membership: Membership) -> list[tuple[Invitation, bool]]:
+def _pending_invitations(membership: Membership) -> list[Invitation]:
     if not access.is_admin(membership):
         return []
-    pending = (
+    pending = list(
         Invitation.objects.visible_to(membership.user)
         .filter(organization=membership.organization)
         .open()
@@ -244,9 +252,9 @@ def _pending_invitations(membership: Membership) -> list[tuple[Invitation, bool]
         .prefetch_related("projects")
         .order_by("email")
     )
-    return [
-        (invitation, access.can_manage_invitation(membership, invitation)) for invitation in pending
-    ]
+    for invitation in pending:
+        invitation.manageable = access.can_manage_invitation(membership, invitation)
+    return pending
 
 
 def _member_or_404(membership: Membership, membership_id: int) -> Membership:
@@ -260,7 +268,7 @@ def _member_or_404(membership: Membership, membership_id: int) -> Membership:
 
 @never_cache
 @login_required
-def members(request: HttpRequest, org: str) -> HttpResponse:
+def members(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     template = f"{MEMBERS_PAGE}#member-table" if request.htmx else MEMBERS_PAGE
     return render(request, template, _members_context(membership))
@@ -269,15 +277,16 @@ def members(request: HttpRequest, org: str) -> HttpResponse:
 def _members_dialog(request, membership, partial, **context) -> HttpResponse:
     context.setdefault("organization", membership.organization)
     context.setdefault("assignable_roles", _assignable_roles(membership))
+    back = reverse("orgs:members", args=[membership.organization.slug])
     return render_dialog(
-        request, MEMBERS_PAGE, partial, lambda: _members_context(membership), **context
+        request, MEMBERS_PAGE, partial, lambda: _members_context(membership), back=back, **context
     )
 
 
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def member_add(request: HttpRequest, org: str) -> HttpResponse:
+def member_add(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     _admin_or_403(membership)
     if request.method == "GET":
@@ -298,7 +307,7 @@ def member_add(request: HttpRequest, org: str) -> HttpResponse:
             return _members_dialog(
                 request, membership, "member-invite", status=422, form=invite, notice=error.message
             )
-        except services.OrgRuleError as error:
+        except RuleError as error:
             form.add_error(error.field, error.message)
         else:
             return finish(
@@ -313,7 +322,7 @@ def member_add(request: HttpRequest, org: str) -> HttpResponse:
 # Invitations ----------------------------------------------------------------------------
 
 
-def _invitation_or_404(request: HttpRequest, membership: Membership, pk: int) -> Invitation:
+def _invitation_or_404(request: HtmxHttpRequest, membership: Membership, pk: int) -> Invitation:
     return get_object_or_404(
         Invitation.objects.visible_to(request.user)
         .filter(organization=membership.organization)
@@ -325,7 +334,7 @@ def _invitation_or_404(request: HttpRequest, membership: Membership, pk: int) ->
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def member_invite(request: HttpRequest, org: str) -> HttpResponse:
+def member_invite(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     _admin_or_403(membership)
     organization = membership.organization
@@ -343,7 +352,7 @@ def member_invite(request: HttpRequest, org: str) -> HttpResponse:
                 by=membership,
                 actor=Actor.from_request(request),
             )
-        except services.OrgRuleError as error:
+        except RuleError as error:
             form.add_error(error.field, error.message)
         else:
             return finish(
@@ -358,7 +367,7 @@ def member_invite(request: HttpRequest, org: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
-def invitation_resend(request: HttpRequest, org: str, invitation_id: int) -> HttpResponse:
+def invitation_resend(request: HtmxHttpRequest, org: str, invitation_id: int) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     _admin_or_403(membership)
     invitation = _invitation_or_404(request, membership, invitation_id)
@@ -367,7 +376,7 @@ def invitation_resend(request: HttpRequest, org: str, invitation_id: int) -> Htt
         invitations.invitation_resend(
             invitation=invitation, by=membership, actor=Actor.from_request(request)
         )
-    except services.OrgRuleError as error:
+    except RuleError as error:
         return refuse(request, error.message, redirect_to=back)
     return finish(
         request,
@@ -380,7 +389,7 @@ def invitation_resend(request: HttpRequest, org: str, invitation_id: int) -> Htt
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def invitation_revoke(request: HttpRequest, org: str, invitation_id: int) -> HttpResponse:
+def invitation_revoke(request: HtmxHttpRequest, org: str, invitation_id: int) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     _admin_or_403(membership)
     invitation = _invitation_or_404(request, membership, invitation_id)
@@ -393,7 +402,7 @@ def invitation_revoke(request: HttpRequest, org: str, invitation_id: int) -> Htt
         invitations.invitation_revoke(
             invitation=invitation, by=membership, actor=Actor.from_request(request)
         )
-    except services.OrgRuleError as error:
+    except RuleError as error:
         return refuse(request, error.message, redirect_to=back)
     return finish(
         request,
@@ -406,7 +415,7 @@ def invitation_revoke(request: HttpRequest, org: str, invitation_id: int) -> Htt
 @never_cache
 @login_required
 @require_POST
-def member_role(request: HttpRequest, org: str, membership_id: int) -> HttpResponse:
+def member_role(request: HtmxHttpRequest, org: str, membership_id: int) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     member = _member_or_404(membership, membership_id)
     _admin_or_403(membership)
@@ -421,7 +430,7 @@ def member_role(request: HttpRequest, org: str, membership_id: int) -> HttpRespo
             by=membership,
             actor=Actor.from_request(request),
         )
-    except services.OrgRuleError as error:
+    except RuleError as error:
         return refuse(request, error.message, redirect_to=back)
     return finish(
         request,
@@ -434,7 +443,7 @@ def member_role(request: HttpRequest, org: str, membership_id: int) -> HttpRespo
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def member_remove(request: HttpRequest, org: str, membership_id: int) -> HttpResponse:
+def member_remove(request: HtmxHttpRequest, org: str, membership_id: int) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     member = _member_or_404(membership, membership_id)
     _admin_or_403(membership)
@@ -445,6 +454,7 @@ def member_remove(request: HttpRequest, org: str, membership_id: int) -> HttpRes
             MEMBERS_PAGE,
             "member-remove",
             lambda: _members_context(membership),
+            back=back,
             member=member,
             organization=membership.organization,
             **_credentials_left(membership.organization, [member.user]),
@@ -456,7 +466,7 @@ def member_remove(request: HttpRequest, org: str, membership_id: int) -> HttpRes
             actor=Actor.from_request(request),
             revoke_credentials=request.POST.get("revoke_credentials") == "on",
         )
-    except services.OrgRuleError as error:
+    except RuleError as error:
         return refuse(request, error.message, redirect_to=back)
     if member.user_id == request.user.id:
         messages.success(request, f"You left {membership.organization.name}.")
@@ -470,7 +480,7 @@ def member_remove(request: HttpRequest, org: str, membership_id: int) -> HttpRes
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def two_factor_policy(request: HttpRequest, org: str) -> HttpResponse:
+def two_factor_policy(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     _admin_or_403(membership)
     organization = membership.organization
@@ -484,6 +494,7 @@ def two_factor_policy(request: HttpRequest, org: str) -> HttpResponse:
             MEMBERS_PAGE,
             "two-factor-policy",
             lambda: _members_context(membership),
+            back=back,
             organization=organization,
             required=required,
             **_two_factor_context(
@@ -499,7 +510,7 @@ def two_factor_policy(request: HttpRequest, org: str) -> HttpResponse:
             by=membership,
             actor=Actor.from_request(request),
         )
-    except services.OrgRuleError as error:
+    except RuleError as error:
         return refuse(request, error.message, redirect_to=back)
     text = (
         f"{organization.name} now requires two-factor authentication."
@@ -511,7 +522,7 @@ def two_factor_policy(request: HttpRequest, org: str) -> HttpResponse:
 
 @never_cache
 @login_required
-def two_factor_required(request: HttpRequest, org: str) -> HttpResponse:
+def two_factor_required(request: HtmxHttpRequest, org: str) -> HttpResponse:
     """What a member without a second factor sees instead of the organization's pages."""
     membership = access.unchecked_membership_or_404(request, org)
     organization = membership.organization
@@ -535,7 +546,7 @@ AUDIT_PAGE = "orgs/audit.html"
 
 @never_cache
 @login_required
-def audit_log(request: HttpRequest, org: str) -> HttpResponse:
+def audit_log(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
     organization = membership.organization
     form = AuditFilterForm(request.GET)
@@ -557,7 +568,7 @@ def audit_log(request: HttpRequest, org: str) -> HttpResponse:
     return render(request, template, context, status=status)
 
 
-def _older_url(request: HttpRequest, before: int | None) -> str | None:
+def _older_url(request: HtmxHttpRequest, before: int | None) -> str | None:
     """This page's URL and filters, one page further back."""
     if before is None:
         return None
@@ -572,7 +583,7 @@ def _older_url(request: HttpRequest, before: int | None) -> str | None:
 @never_cache
 @login_required
 @require_POST
-def token_policy(request: HttpRequest, org: str) -> HttpResponse:
+def token_policy(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
     form = TokenPolicyForm(request.POST)
     back = reverse("tokens:ci", args=[org])

@@ -1,4 +1,4 @@
-"""The token format (SPEC §2): pure functions, no Django.
+"""The token format (docs/design.md#token-format): pure functions, no Django.
 
     <prefix>_<kind>_<secret><checksum>
 

@@ -1,7 +1,8 @@
 from django import forms
 
+from lib.errors import RuleError
 from tokens import permissions as perms
-from tokens.services import NAME_MAX_LENGTH, TokenRuleError, clean_name
+from tokens.services import NAME_MAX_LENGTH, clean_name
 
 EXPIRY_CHOICES = [
     ("", "No expiration"),
@@ -20,7 +21,7 @@ class _LabelledTokenForm(forms.Form):
     def clean_name(self) -> str:
         try:
             return clean_name(self.cleaned_data["name"])
-        except TokenRuleError as error:
+        except RuleError as error:
             raise forms.ValidationError(error.message) from None
 
 

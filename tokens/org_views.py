@@ -2,7 +2,7 @@
 on a membership found through a scoped lookup; anything else answers 404."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -11,7 +11,10 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from accounts.ui import finish, refuse, render_dialog
+from lib.errors import RuleError
+from lib.limits import MAX_TOKEN_LIFETIME_DAYS
+from lib.listing import token_listing
+from lib.ui import HtmxHttpRequest, finish, refuse, render_dialog
 from orgs import access
 from orgs.audit import Actor
 from orgs.models import Membership, Project
@@ -22,19 +25,18 @@ from tokens.forms import CITokenForm
 from tokens.models import Token
 from tokens.services import (
     TokenConfigurationError,
-    TokenRuleError,
     max_lifetime_days,
     salt_is_configured,
-    token_delete,
     token_issue,
-    token_regenerate,
+    token_reset,
     token_revoke,
 )
-from tokens.views import token_listing
 
 CI_PAGE = "tokens/ci.html"
 DEPLOYMENT_PAGE = "tokens/deployment.html"
 CI_CHANGED = "ciTokensChanged"
+# The audit reason of a CI or deployment token revoked from its page.
+PAGE_REVOKE = "revoked in the dashboard"
 DEPLOYMENT_CHANGED = "deploymentTokensChanged"
 
 
@@ -48,7 +50,7 @@ def _ci_token_or_404(membership: Membership, token_id: int) -> Token:
     )
 
 
-def _ci_context(request: HttpRequest, membership: Membership) -> dict:
+def _ci_context(request: HtmxHttpRequest, membership: Membership) -> dict:
     organization = membership.organization
     return {
         **token_listing(
@@ -60,19 +62,21 @@ def _ci_context(request: HttpRequest, membership: Membership) -> dict:
         "role_labels": perms.ROLE_LABELS,
         "is_admin": True,
         "limit_days": organization.max_token_lifetime_days,
+        "max_lifetime_days": MAX_TOKEN_LIFETIME_DAYS,
     }
 
 
 def _ci_dialog(request, membership, partial, **context) -> HttpResponse:
     context.setdefault("organization", membership.organization)
+    back = reverse("tokens:ci", args=[membership.organization.slug])
     return render_dialog(
-        request, CI_PAGE, partial, lambda: _ci_context(request, membership), **context
+        request, CI_PAGE, partial, lambda: _ci_context(request, membership), back=back, **context
     )
 
 
 @never_cache
 @login_required
-def ci_tokens(request: HttpRequest, org: str) -> HttpResponse:
+def ci_tokens(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
     template = f"{CI_PAGE}#token-table" if request.htmx else CI_PAGE
     return render(request, template, _ci_context(request, membership))
@@ -83,7 +87,7 @@ def ci_tokens(request: HttpRequest, org: str) -> HttpResponse:
 @sensitive_post_parameters()
 @sensitive_variables("issued")
 @require_http_methods(["GET", "POST"])
-def ci_token_create(request: HttpRequest, org: str) -> HttpResponse:
+def ci_token_create(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
     organization = membership.organization
     limit_days = max_lifetime_days(Token.Kind.CI, organization)
@@ -109,7 +113,7 @@ def ci_token_create(request: HttpRequest, org: str) -> HttpResponse:
         return _ci_dialog(
             request, membership, "create-dialog", status=503, config_error=str(error), **dialog
         )
-    except TokenRuleError as error:
+    except RuleError as error:
         form.add_error(error.field, error.message)
         return _ci_dialog(request, membership, "create-dialog", status=422, **dialog)
     # The only time this token is shown: the response is never cached (see never_cache).
@@ -121,18 +125,18 @@ def ci_token_create(request: HttpRequest, org: str) -> HttpResponse:
 @login_required
 @sensitive_variables("issued")
 @require_http_methods(["GET", "POST"])
-def ci_token_reset(request: HttpRequest, org: str, token_id: int) -> HttpResponse:
+def ci_token_reset(request: HtmxHttpRequest, org: str, token_id: int) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
     token = _ci_token_or_404(membership, token_id)
     if request.method == "GET":
         return _ci_dialog(request, membership, "confirm-reset", token=token)
     try:
-        issued = token_regenerate(token=token, actor=Actor.from_request(request))
+        issued = token_reset(token=token, actor=Actor.from_request(request))
     except TokenConfigurationError as error:
         return _ci_dialog(
             request, membership, "confirm-reset", status=503, token=token, config_error=str(error)
         )
-    except TokenRuleError as error:
+    except RuleError as error:
         return refuse(request, error.message, redirect_to=reverse("tokens:ci", args=[org]))
     response = _ci_dialog(request, membership, "token-shown", issued=issued)
     return trigger_client_event(response, CI_CHANGED)
@@ -141,20 +145,20 @@ def ci_token_reset(request: HttpRequest, org: str, token_id: int) -> HttpRespons
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def ci_token_delete(request: HttpRequest, org: str, token_id: int) -> HttpResponse:
+def ci_token_revoke(request: HtmxHttpRequest, org: str, token_id: int) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
     token = _ci_token_or_404(membership, token_id)
     if request.method == "GET":
-        return _ci_dialog(request, membership, "confirm-delete", token=token)
-    deleted = token_delete(token=token, actor=Actor.from_request(request))
-    text = f"Token “{token.name}” deleted." if deleted else f"“{token.name}” was already deleted."
+        return _ci_dialog(request, membership, "confirm-revoke", token=token)
+    revoked = token_revoke(token=token, actor=Actor.from_request(request), reason=PAGE_REVOKE)
+    text = f"Token “{token.name}” revoked." if revoked else f"“{token.name}” was already revoked."
     return finish(request, text, redirect_to=reverse("tokens:ci", args=[org]), event=CI_CHANGED)
 
 
 # Deployment tokens ----------------------------------------------------------------------
 
 
-def _project_access_or_404(request: HttpRequest, org: str, project_slug: str):
+def _project_access_or_404(request: HtmxHttpRequest, org: str, project_slug: str):
     membership = access.membership_or_404(request, org)
     project = get_object_or_404(
         Project.objects.select_related("organization"),
@@ -166,7 +170,7 @@ def _project_access_or_404(request: HttpRequest, org: str, project_slug: str):
     return membership, project
 
 
-def _deployment_context(request: HttpRequest, membership: Membership, project: Project) -> dict:
+def _deployment_context(request: HtmxHttpRequest, membership: Membership, project: Project) -> dict:
     return {
         **token_listing(Token.objects.filter(project=project), request),
         "organization": membership.organization,
@@ -186,13 +190,14 @@ def _deployment_dialog(request, membership, project, partial, **context) -> Http
         DEPLOYMENT_PAGE,
         partial,
         lambda: _deployment_context(request, membership, project),
+        back=reverse("tokens:deployment", args=[membership.organization.slug, project.slug]),
         **context,
     )
 
 
 @never_cache
 @login_required
-def deployment_tokens(request: HttpRequest, org: str, project: str) -> HttpResponse:
+def deployment_tokens(request: HtmxHttpRequest, org: str, project: str) -> HttpResponse:
     membership, project_obj = _project_access_or_404(request, org, project)
     template = f"{DEPLOYMENT_PAGE}#token-table" if request.htmx else DEPLOYMENT_PAGE
     return render(request, template, _deployment_context(request, membership, project_obj))
@@ -202,7 +207,7 @@ def deployment_tokens(request: HttpRequest, org: str, project: str) -> HttpRespo
 @login_required
 @sensitive_variables("issued")
 @require_POST
-def deployment_token_generate(request: HttpRequest, org: str, project: str) -> HttpResponse:
+def deployment_token_generate(request: HtmxHttpRequest, org: str, project: str) -> HttpResponse:
     membership, project_obj = _project_access_or_404(request, org, project)
     try:
         issued = token_issue(
@@ -218,7 +223,7 @@ def deployment_token_generate(request: HttpRequest, org: str, project: str) -> H
         return _deployment_dialog(
             request, membership, project_obj, "config-error", status=503, config_error=str(error)
         )
-    except TokenRuleError as error:
+    except RuleError as error:
         back = reverse("tokens:deployment", args=[org, project])
         return refuse(request, error.message, redirect_to=back, status=422)
     # The only time this token is shown: the response is never cached (see never_cache).
@@ -229,15 +234,15 @@ def deployment_token_generate(request: HttpRequest, org: str, project: str) -> H
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def deployment_token_delete(
-    request: HttpRequest, org: str, project: str, token_id: int
+def deployment_token_revoke(
+    request: HtmxHttpRequest, org: str, project: str, token_id: int
 ) -> HttpResponse:
     membership, project_obj = _project_access_or_404(request, org, project)
     token = get_object_or_404(Token.objects.filter(project=project_obj), pk=token_id)
     if request.method == "GET":
-        return _deployment_dialog(request, membership, project_obj, "confirm-delete", token=token)
-    deleted = token_delete(token=token, actor=Actor.from_request(request))
-    text = f"Token {token.preview} deleted." if deleted else f"{token.preview} was already deleted."
+        return _deployment_dialog(request, membership, project_obj, "confirm-revoke", token=token)
+    revoked = token_revoke(token=token, actor=Actor.from_request(request), reason=PAGE_REVOKE)
+    text = f"Token {token.preview} revoked." if revoked else f"{token.preview} was already revoked."
     return finish(
         request,
         text,
@@ -263,14 +268,14 @@ def _deploy_auth_context(membership: Membership) -> dict:
     }
 
 
-def _deploy_auth_done(request: HttpRequest, org: str, text: str) -> HttpResponse:
+def _deploy_auth_done(request: HtmxHttpRequest, org: str, text: str) -> HttpResponse:
     back = reverse("tokens:deploy-auth", args=[org])
     return finish(request, text, redirect_to=back, event=DEPLOY_AUTH_CHANGED)
 
 
 @never_cache
 @login_required
-def deploy_auth(request: HttpRequest, org: str) -> HttpResponse:
+def deploy_auth(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
     template = f"{DEPLOY_AUTH_PAGE}#migration" if request.htmx else DEPLOY_AUTH_PAGE
     return render(request, template, _deploy_auth_context(membership))
@@ -279,7 +284,7 @@ def deploy_auth(request: HttpRequest, org: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
-def deploy_auth_policy(request: HttpRequest, org: str) -> HttpResponse:
+def deploy_auth_policy(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
     allowed = request.POST.get("allow_personal_token_deploys") == "on"
     organization_set_personal_token_deploys(
@@ -296,7 +301,7 @@ def deploy_auth_policy(request: HttpRequest, org: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def legacy_token_revoke(request: HttpRequest, org: str, token_id: int) -> HttpResponse:
+def legacy_token_revoke(request: HtmxHttpRequest, org: str, token_id: int) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
     token = get_object_or_404(
         Token.objects.filter(kind=Token.Kind.SERVER, organization=membership.organization),
@@ -308,6 +313,7 @@ def legacy_token_revoke(request: HttpRequest, org: str, token_id: int) -> HttpRe
             DEPLOY_AUTH_PAGE,
             "confirm-revoke",
             lambda: _deploy_auth_context(membership),
+            back=reverse("tokens:deploy-auth", args=[org]),
             token=token,
             organization=membership.organization,
         )

@@ -1,4 +1,4 @@
-"""The `resource:action` permission vocabulary and its algebra (SPEC §3). Pure, no Django."""
+"""The `resource:action` permission vocabulary and its algebra (docs/design.md). Pure, no Django."""
 
 from collections.abc import Iterable
 
@@ -11,7 +11,7 @@ PERMISSIONS: dict[str, str] = {
     "deployments:read": "View deployments",
     "deployments:write": "Create deployments (includes read)",
     "tokens:read": "View token metadata",
-    "tokens:write": "Create, regenerate and revoke tokens (includes read)",
+    "tokens:write": "Create, reset and revoke tokens (includes read)",
     "audit:read": "Read the audit log",
 }
 

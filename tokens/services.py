@@ -7,11 +7,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from lib.errors import RuleError
+from lib.limits import MAX_TOKEN_LIFETIME_DAYS
 from orgs import audit
 from orgs.audit import Actor
 from tokens import format as token_format
@@ -26,14 +29,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MIN_SALT_LENGTH = 32
-MAX_EXPIRY_DAYS = 3650
 NAME_MAX_LENGTH = Token._meta.get_field("name").max_length
 # last_used_at is written at most once a minute so a busy token costs one SELECT per
 # request, not a SELECT plus an UPDATE.
 TOUCH_INTERVAL = timedelta(minutes=1)
 
 
-class TokenConfigurationError(Exception):
+class TokenConfigurationError(ImproperlyConfigured):
     """TOKEN_HASH_SALT is missing or too short: no token can be issued or verified."""
 
     message = (
@@ -45,18 +47,10 @@ class TokenConfigurationError(Exception):
         return self.message
 
 
-class TokenRuleError(ValueError):
-    """Input a person can fix; `field` says which form field it belongs next to."""
+class TokenNotRenewable(RuleError):
+    """A rule forbids giving this token a new secret; the API answers `status` and `error`."""
 
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-class TokenNotRenewable(TokenRuleError):
-    """A rule forbids giving this token a new secret; `error` is the API's error code."""
-
+    status = 409
     error = "legacy_token_not_renewable"
 
 
@@ -92,11 +86,9 @@ def previous_salts() -> list[str]:
 def clean_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise TokenRuleError("Give the token a name.", field="name")
+        raise RuleError("Give the token a name.", field="name")
     if len(name) > NAME_MAX_LENGTH:
-        raise TokenRuleError(
-            f"Keep the name to {NAME_MAX_LENGTH} characters or fewer.", field="name"
-        )
+        raise RuleError(f"Keep the name to {NAME_MAX_LENGTH} characters or fewer.", field="name")
     return name
 
 
@@ -114,12 +106,12 @@ def expiry_for(
         expires_in_days = limit_days
     if expires_in_days is None:
         return None
-    if not 1 <= expires_in_days <= MAX_EXPIRY_DAYS:
-        raise TokenRuleError(
-            f"Expiry must be between 1 and {MAX_EXPIRY_DAYS} days.", field="expires_in_days"
+    if not 1 <= expires_in_days <= MAX_TOKEN_LIFETIME_DAYS:
+        raise RuleError(
+            f"Expiry must be between 1 and {MAX_TOKEN_LIFETIME_DAYS} days.", field="expires_in_days"
         )
     if limit_days is not None and expires_in_days > limit_days:
-        raise TokenRuleError(
+        raise RuleError(
             f"This organization allows these tokens to live at most {limit_days} days.",
             field="expires_in_days",
         )
@@ -148,7 +140,7 @@ def token_issue(
         expires_in_days, limit_days=max_lifetime_days(kind, organization), now=now
     )
     if not permissions:
-        raise TokenRuleError("Choose at least one permission.", field="permissions")
+        raise RuleError("Choose at least one permission.", field="permissions")
     plaintext = token_format.generate(kind, settings.TOKEN_PREFIX)
     creating_token = actor.token
     token = Token(
@@ -175,7 +167,7 @@ def token_issue(
     except IntegrityError:
         if not _live_name_taken(token):
             raise
-        raise TokenRuleError(
+        raise RuleError(
             f"An active token named “{name}” already exists. Pick another name.", field="name"
         ) from None
     return IssuedToken(token=token, plaintext=plaintext)
@@ -284,14 +276,9 @@ def _touch(token: Token, *, ip: str | None, now) -> bool:
 
 
 def token_revoke(*, token: Token, actor: Actor, reason: str = "") -> bool:
-    """Revoke once. A concurrent second revoke updates nothing and records nothing."""
+    """Revoke once. A concurrent second revoke updates nothing and records nothing. The row
+    stays, marked revoked, for the audit log."""
     return _revoke(token, actor=actor, reason=reason, action="token.revoke")
-
-
-def token_delete(*, token: Token, actor: Actor) -> bool:
-    """Delete, as the CI and deployment token pages call it: revoke, recorded as a delete.
-    The row stays, marked revoked, for the audit log."""
-    return _revoke(token, actor=actor, reason="deleted", action="token.delete")
 
 
 def _revoke(token: Token, *, actor: Actor, reason: str, action: str) -> bool:
@@ -332,7 +319,7 @@ def ensure_renewable(token: Token) -> None:
 
 
 @sensitive_variables("plaintext")
-def token_regenerate(*, token: Token, actor: Actor) -> IssuedToken:
+def token_reset(*, token: Token, actor: Actor) -> IssuedToken:
     """New secret, same id, name, role and lifetime; the old secret stops working at once."""
     ensure_renewable(token)
     salt = hash_salt()
@@ -345,7 +332,7 @@ def token_regenerate(*, token: Token, actor: Actor) -> IssuedToken:
             .get(pk=token.pk)
         )
         if locked.is_revoked:
-            raise TokenRuleError("This token was revoked; create a new one instead.")
+            raise RuleError("This token was revoked; create a new one instead.")
         lifetime = locked.expires_at - locked.created_at if locked.expires_at else None
         limit_days = max_lifetime_days(locked.kind, locked.organization)
         if limit_days is not None:
@@ -367,7 +354,7 @@ def token_regenerate(*, token: Token, actor: Actor) -> IssuedToken:
                 "last_used_ip",
             ]
         )
-        audit.record("token.regenerate", actor=actor, target=locked)
+        audit.record("token.reset", actor=actor, target=locked)
     return IssuedToken(token=locked, plaintext=plaintext)
 
 

@@ -25,9 +25,9 @@ urlpatterns = [
         name="ci-reset",
     ),
     path(
-        "orgs/<slug:org>/settings/tokens/<id:token_id>/delete/",
-        org_views.ci_token_delete,
-        name="ci-delete",
+        "orgs/<slug:org>/settings/tokens/<id:token_id>/revoke/",
+        org_views.ci_token_revoke,
+        name="ci-revoke",
     ),
     path("orgs/<slug:org>/settings/deploy-auth/", org_views.deploy_auth, name="deploy-auth"),
     path(
@@ -51,8 +51,8 @@ urlpatterns = [
         name="deployment-generate",
     ),
     path(
-        "orgs/<slug:org>/projects/<slug:project>/settings/deployment-tokens/<id:token_id>/delete/",
-        org_views.deployment_token_delete,
-        name="deployment-delete",
+        "orgs/<slug:org>/projects/<slug:project>/settings/deployment-tokens/<id:token_id>/revoke/",
+        org_views.deployment_token_revoke,
+        name="deployment-revoke",
     ),
 ]

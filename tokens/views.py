@@ -3,7 +3,7 @@ calls a service and renders: the page, or with HTMX the named partial it swaps."
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -11,8 +11,10 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import trigger_client_event
 
-from accounts.converters import parse_id
-from accounts.ui import finish, page_of, render_dialog
+from lib.errors import RuleError
+from lib.ids import parse_id
+from lib.listing import token_listing
+from lib.ui import HtmxHttpRequest, finish, render_dialog
 from orgs import access, audit
 from orgs.audit import Actor
 from orgs.models import AuditEvent, Membership
@@ -21,7 +23,6 @@ from tokens.models import Token
 from tokens.notifications import NOTICE_PERIOD
 from tokens.services import (
     TokenConfigurationError,
-    TokenRuleError,
     salt_is_configured,
     token_issue,
     token_revoke,
@@ -32,38 +33,36 @@ PAGE = "tokens/personal.html"
 TOKENS_CHANGED = "tokensChanged"
 
 
-def _get_personal_token(request: HttpRequest, token_id: int) -> Token:
+def _get_personal_token(request: HtmxHttpRequest, token_id: int) -> Token:
     return get_object_or_404(Token.objects.personal_for(request.user), pk=token_id)
 
 
-def token_listing(tokens, request: HttpRequest) -> dict:
-    """The page of a token table: active, or revoked with `?show=revoked`."""
-    show_revoked = request.GET.get("show") == "revoked"
-    tokens = tokens.select_related("created_by", "revoked_by")
-    page = page_of(request, tokens.revoked() if show_revoked else tokens.unrevoked())
-    return {"tokens": page.object_list, "page": page, "show_revoked": show_revoked}
-
-
-def _page_context(request: HttpRequest) -> dict:
+def _page_context(request: HtmxHttpRequest) -> dict:
     return {
         **token_listing(Token.objects.personal_for(request.user), request),
         "salt_configured": salt_is_configured(),
     }
 
 
-def _render(request: HttpRequest, partial: str, status: int = 200, **context) -> HttpResponse:
+def _render(request: HtmxHttpRequest, partial: str, status: int = 200, **context) -> HttpResponse:
     return render_dialog(
-        request, PAGE, partial, lambda: _page_context(request), status=status, **context
+        request,
+        PAGE,
+        partial,
+        lambda: _page_context(request),
+        back=reverse("tokens:personal"),
+        status=status,
+        **context,
     )
 
 
-def _done(request: HttpRequest, text: str) -> HttpResponse:
+def _done(request: HtmxHttpRequest, text: str) -> HttpResponse:
     return finish(request, text, redirect_to=reverse("tokens:personal"), event=TOKENS_CHANGED)
 
 
 @never_cache
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     memberships = list(
         Membership.objects.filter(user=request.user)
         .select_related("organization")
@@ -86,7 +85,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-def personal_tokens(request: HttpRequest) -> HttpResponse:
+def personal_tokens(request: HtmxHttpRequest) -> HttpResponse:
     template = f"{PAGE}#token-table" if request.htmx else PAGE
     return render(request, template, _page_context(request))
 
@@ -96,7 +95,7 @@ def personal_tokens(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters()
 @sensitive_variables("issued")
 @require_http_methods(["GET", "POST"])
-def personal_token_create(request: HttpRequest) -> HttpResponse:
+def personal_token_create(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _render(request, "create-dialog", form=PersonalTokenForm())
     form = PersonalTokenForm(request.POST)
@@ -113,7 +112,7 @@ def personal_token_create(request: HttpRequest) -> HttpResponse:
         )
     except TokenConfigurationError as error:
         return _render(request, "create-dialog", status=503, form=form, config_error=str(error))
-    except TokenRuleError as error:
+    except RuleError as error:
         form.add_error(error.field, error.message)
         return _render(request, "create-dialog", status=422, form=form)
     # The only time this token is shown: the response is never cached (see never_cache).
@@ -124,7 +123,7 @@ def personal_token_create(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def personal_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def personal_token_revoke(request: HtmxHttpRequest, token_id: int) -> HttpResponse:
     token = _get_personal_token(request, token_id)
     if request.method == "GET":
         return _render(request, "confirm-revoke", token=token)
@@ -136,7 +135,7 @@ def personal_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def personal_tokens_revoke_all(request: HttpRequest) -> HttpResponse:
+def personal_tokens_revoke_all(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "GET":
         active = Token.objects.personal_for(request.user).unrevoked().count()
         return _render(request, "confirm-revoke-all", active_count=active)
@@ -146,7 +145,7 @@ def personal_tokens_revoke_all(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-def personal_activity(request: HttpRequest) -> HttpResponse:
+def personal_activity(request: HtmxHttpRequest) -> HttpResponse:
     """The audit trail of the user's own personal tokens."""
     token_ids = Token.objects.personal_for(request.user).values("pk")
     events = AuditEvent.objects.filter(

@@ -80,7 +80,7 @@ def test_after_the_maintainer_is_removed_the_chain_deploys_but_mints_nothing(
     detail = refused(mint(client, first["token"], "third"))
     assert "still deploys" in detail and "maintainer@acme.test" not in detail
     refused(mint(client, second["token"], "third"))
-    refused(call(client, first["token"], "post", f"/tokens/{second['id']}/regenerate"))
+    refused(call(client, first["token"], "post", f"/tokens/{second['id']}/reset"))
     assert not Token.objects.filter(name="third").exists()
     # Revoking stays possible: it only narrows what exists.
     assert call(client, first["token"], "delete", f"/tokens/{second['id']}").status_code == 204

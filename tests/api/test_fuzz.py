@@ -5,7 +5,7 @@ the schema says (status codes, content types, response bodies).
 Two phases, on whichever database the suite runs on:
 - each operation alone, with inputs drawn from its schema;
 - stateful: sequences that follow OpenAPI links (the schema's `links` are added here, since
-  django-ninja does not emit them), so a created token is then regenerated and deleted, and
+  django-ninja does not emit them), so a created token is then reset and revoked, and
   listed organizations and projects are then read and deployed to.
 
 Bounded (examples, steps) so it takes a few seconds on two cores."""
@@ -45,13 +45,13 @@ CHECKS = [
 NEW_ID = "$response.body#/id"
 LINKS = {
     ("post", "/tokens", "201"): {
-        "RegenerateIt": ("post", "/tokens/{token_id}/regenerate", {"token_id": NEW_ID}),
-        "DeleteIt": ("delete", "/tokens/{id_or_prefix}", {"id_or_prefix": NEW_ID}),
+        "ResetIt": ("post", "/tokens/{token_id}/reset", {"token_id": NEW_ID}),
+        "RevokeIt": ("delete", "/tokens/{id_or_prefix}", {"id_or_prefix": NEW_ID}),
     },
-    ("post", "/tokens/{token_id}/regenerate", "200"): {
-        "DeleteIt": ("delete", "/tokens/{id_or_prefix}", {"id_or_prefix": NEW_ID}),
-        "RegenerateAgain": (
-            "post", "/tokens/{token_id}/regenerate", {"token_id": NEW_ID},
+    ("post", "/tokens/{token_id}/reset", "200"): {
+        "RevokeIt": ("delete", "/tokens/{id_or_prefix}", {"id_or_prefix": NEW_ID}),
+        "ResetAgain": (
+            "post", "/tokens/{token_id}/reset", {"token_id": NEW_ID},
         ),
     },
     ("get", "/orgs", "200"): {

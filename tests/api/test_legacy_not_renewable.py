@@ -8,7 +8,7 @@ from orgs.audit import Actor
 from orgs.models import AuditEvent, Membership
 from tests.api.world import build_world
 from tokens.models import Token
-from tokens.services import TokenNotRenewable, token_regenerate
+from tokens.services import TokenNotRenewable, token_reset
 
 API = "/api/v1"
 
@@ -35,16 +35,16 @@ def digest_of(token):
 def test_the_service_refuses_a_new_secret_for_a_legacy_token(world, legacy, owner):
     before = digest_of(legacy)
     with pytest.raises(TokenNotRenewable, match="can only be revoked"):
-        token_regenerate(token=legacy, actor=Actor(user=owner))
+        token_reset(token=legacy, actor=Actor(user=owner))
     assert digest_of(legacy) == before
-    assert not AuditEvent.objects.filter(action="token.regenerate").exists()
+    assert not AuditEvent.objects.filter(action="token.reset").exists()
 
 
 @pytest.mark.parametrize("caller", ["ci_admin", "pat_owner"])
 def test_the_api_answers_409_with_its_own_error(client, world, legacy, caller):
     before = digest_of(legacy)
     response = client.post(
-        f"{API}/tokens/{legacy.pk}/regenerate",
+        f"{API}/tokens/{legacy.pk}/reset",
         headers={"Authorization": f"Bearer {world.callers[caller]}"},
     )
     assert response.status_code == 409

@@ -60,7 +60,7 @@ def test_in_a_token_prefix(client, auth):
     [
         ("delete", "/tokens/%C2%B3", 422),  # "³" is a digit to str.isdigit, not to int()
         ("delete", "/tokens/99999999999999999999999", 404),
-        ("post", "/tokens/99999999999999999999999/regenerate", 422),
+        ("post", "/tokens/99999999999999999999999/reset", 422),
         ("get", "/orgs/acme/audit?before=99999999999999999999999", 422),
     ],
 )

@@ -1,4 +1,5 @@
-"""Every endpoint × every kind of caller, the expected status written out (SPEC §3, §5).
+"""Every endpoint × every kind of caller, the expected status written out
+(docs/design.md#permissions-and-roles, docs/api.md).
 
 Callers: personal tokens (all permissions) of an owner, a member, a maintainer of `web`
 and an outsider; an owner's personal token with the default permissions; CI tokens with
@@ -44,12 +45,12 @@ ENDPOINTS = {
     "create web deployment token": ("post", "/tokens",
                                     {"name": "n", "project": "acme/web", "role": "ci"},
                                     [201, 403, 201, 404, 403, 403, 403, 201, 403, 403, 201]),
-    "regenerate a CI token": ("post", "/tokens/{ci}/regenerate", None,
+    "reset a CI token": ("post", "/tokens/{ci}/reset", None,
                               [200, 404, 404, 404, 403, 403, 403, 200, 403, 403, 404]),
     "delete a web deployment token": ("delete", "/tokens/{dep_web}", None,
                                       [204, 404, 204, 404, 403, 403, 403, 204, 403, 403, 204]),
     # Legacy server tokens are listed and revoked, never given a new secret: 409.
-    "regenerate a legacy server token": ("post", "/tokens/{srv}/regenerate", None,
+    "reset a legacy server token": ("post", "/tokens/{srv}/reset", None,
                                          [409, 404, 404, 404, 403, 403, 403, 409, 403, 403, 404]),
     "revoke a legacy server token": ("delete", "/tokens/{srv}", None,
                                      [204, 404, 404, 404, 403, 403, 403, 204, 403, 403, 404]),

@@ -98,20 +98,16 @@ class TestNoEscalation:
         ok = create(client, short, name="ok", permissions=["projects:read"], expires_in_days=2)
         assert ok.status_code == 201
 
-    def test_regenerating_a_stronger_token_is_refused(self, client, world, owner):
+    def test_resetting_a_stronger_token_is_refused(self, client, world, owner):
         weak = make_ci_token(world.acme, owner, name="weak", role="ci")
         custom = token_issue(
             kind="ci", organization=world.acme, name="rotator", role="custom",
             permissions=frozenset({"tokens:write"}), actor=Actor(user=owner),
         ).plaintext  # fmt: skip
         strong = make_ci_token(world.acme, owner, name="strong", role="admin")
-        assert (
-            call(client, custom, "post", f"/tokens/{strong.token.pk}/regenerate").status_code == 403
-        )
+        assert call(client, custom, "post", f"/tokens/{strong.token.pk}/reset").status_code == 403
         token_verify(strong.plaintext)  # still the old secret
-        assert (
-            call(client, custom, "post", f"/tokens/{weak.token.pk}/regenerate").status_code == 403
-        )
+        assert call(client, custom, "post", f"/tokens/{weak.token.pk}/reset").status_code == 403
 
     def test_a_personal_token_follows_its_users_role_at_request_time(self, client, world, owner):
         admin_user = Membership.objects.get(user__email="member@acme.test")

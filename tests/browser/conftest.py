@@ -117,7 +117,8 @@ def nojs_page(browser, live_server, transactional_db):
 
 @pytest.fixture
 def demo(transactional_db):
-    """The demo organization and users of `manage.py seed_demo` (SPEC §6)."""
+    """The demo organization and users of `manage.py seed_demo`
+    (docs/design.md#demo-data-and-commands)."""
     call_command("seed_demo", stdout=io.StringIO())
 
 

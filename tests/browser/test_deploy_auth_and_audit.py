@@ -1,6 +1,6 @@
 """The deploy-auth migration page, the audit log, the dashboard's expiry warning and the guides
-in a real browser (SPEC §4, §5; issue 6), clicked as a person would and checked against the
-DOM, the database and the API."""
+in a real browser (docs/ci-tokens.md, docs/api.md; issue 6), clicked as a person would and
+checked against the DOM, the database and the API."""
 
 import re
 import tempfile

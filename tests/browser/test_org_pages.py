@@ -1,5 +1,6 @@
-"""Organization pages in a real browser (SPEC §3, §4): CI tokens, deployment tokens, members
-and projects, clicked as a person would, checked against the DOM, the database and the API."""
+"""Organization pages in a real browser (docs/ci-tokens.md, docs/deployment-tokens.md,
+docs/design.md): CI tokens, deployment tokens, members and projects, clicked as a person
+would, checked against the DOM, the database and the API."""
 
 import re
 import tempfile
@@ -30,7 +31,8 @@ VIEWPORTS = [("desktop", {"width": 1280, "height": 800}), ("phone", {"width": 39
 
 
 def masked(plaintext: str) -> str:
-    """SPEC §2: `tdk_<kind>_` + first 4 characters of the secret + `…` + last 4."""
+    """docs/design.md#token-format: `tdk_<kind>_`, the first 4 characters of the secret,
+    `…`, the last 4."""
     prefix = plaintext[: plaintext.index("_", 4) + 1]
     secret = plaintext[len(prefix) :]
     return f"{prefix}{secret[:4]}…{plaintext[-4:]}"
@@ -123,7 +125,7 @@ def web_tokens():
 # CI tokens -------------------------------------------------------------------------------
 
 
-def test_ci_token_create_copy_use_reset_and_delete(page: Page, demo):
+def test_ci_token_create_copy_use_reset_and_revoke(page: Page, demo):
     label = "GitLab CI: acme/api"
     description = "Runs the nightly read-only export"
     sign_in(page, ADMIN)
@@ -202,16 +204,16 @@ def test_ci_token_create_copy_use_reset_and_delete(page: Page, demo):
     assert_same_document(page)
     plaintext = new_plaintext
 
-    # Delete: a warning, then the row leaves the table without a page load.
-    row.get_by_role("button", name=f"Delete {label}").click()
-    confirm = page.get_by_role("dialog", name=f"Delete “{label}”?")
+    # Revoke: a warning, then the row leaves the table without a page load.
+    row.get_by_role("button", name=f"Revoke {label}").click()
+    confirm = page.get_by_role("dialog", name=f"Revoke “{label}”?")
     expect(confirm).to_be_visible()
     assert is_modal(confirm)
     expect(confirm).to_contain_text("may break any integrations and automation using it")
-    confirm.get_by_role("button", name="Delete", exact=True).click()
+    confirm.get_by_role("button", name="Revoke", exact=True).click()
     expect_no_dialog(page)
     expect(row).to_have_count(0)
-    expect(page.get_by_role("status")).to_contain_text(f"Token “{label}” deleted.")
+    expect(page.get_by_role("status")).to_contain_text(f"Token “{label}” revoked.")
     assert_same_document(page)
     assert whoami(page, plaintext).status == 401
     token = ci_tokens().get(pk=token_id)
@@ -318,17 +320,17 @@ def test_deployment_tokens_as_project_maintainer(page: Page, demo):
     expect(row.get_by_role("cell").nth(1)).to_have_text(DEV)
     assert web_tokens().unrevoked().count() == before + 1
 
-    # The trash button → confirmation → Delete: the row is gone, the token revoked.
-    row.get_by_role("button", name="Delete", exact=True).click()
-    confirm = page.get_by_role("dialog", name="Delete deployment token?")
+    # The trash button → confirmation → Revoke: the row is gone, the token revoked.
+    row.get_by_role("button", name="Revoke", exact=True).click()
+    confirm = page.get_by_role("dialog", name="Revoke deployment token?")
     expect(confirm).to_be_visible()
     assert is_modal(confirm)
     expect(confirm).to_contain_text(masked(plaintext))
     expect(confirm).to_contain_text("no active automation still depends on this token")
-    confirm.get_by_role("button", name="Delete", exact=True).click()
+    confirm.get_by_role("button", name="Revoke", exact=True).click()
     expect_no_dialog(page)
     expect(row).to_have_count(0)
-    expect(page.get_by_role("status")).to_contain_text(f"Token {masked(plaintext)} deleted.")
+    expect(page.get_by_role("status")).to_contain_text(f"Token {masked(plaintext)} revoked.")
     assert_same_document(page)
     token = web_tokens().get(preview=masked(plaintext))
     assert token.revoked_at is not None
@@ -476,7 +478,7 @@ def test_projects_create_and_delete_revokes_deployment_tokens(page: Page, demo):
 # Without JavaScript ----------------------------------------------------------------------
 
 
-def test_without_javascript_create_and_delete_a_ci_token(nojs_page: Page, demo):
+def test_without_javascript_create_and_revoke_a_ci_token(nojs_page: Page, demo):
     page = nojs_page
     label = "No-JS pipeline"
     sign_in(page, ADMIN)
@@ -511,15 +513,15 @@ def test_without_javascript_create_and_delete_a_ci_token(nojs_page: Page, demo):
     expect(row.get_by_role("cell").nth(1)).to_have_text(masked(plaintext))
     expect(row.get_by_role("cell").nth(2)).to_have_text("CI token")
 
-    row.get_by_role("button", name=f"Delete {label}").click()
-    expect(page).to_have_url(re.compile(r"/orgs/acme/settings/tokens/\d+/delete/$"))
-    confirm = page.get_by_role("dialog", name=f"Delete “{label}”?")
+    row.get_by_role("button", name=f"Revoke {label}").click()
+    expect(page).to_have_url(re.compile(r"/orgs/acme/settings/tokens/\d+/revoke/$"))
+    confirm = page.get_by_role("dialog", name=f"Revoke “{label}”?")
     expect(confirm).to_contain_text("may break any integrations and automation using it")
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
-        confirm.get_by_role("button", name="Delete", exact=True).click()
+        confirm.get_by_role("button", name="Revoke", exact=True).click()
     assert posted.value.status == 302
     expect(page).to_have_url(re.compile(r"/orgs/acme/settings/tokens/$"))
-    expect(page.get_by_role("status")).to_contain_text(f"Token “{label}” deleted.")
+    expect(page.get_by_role("status")).to_contain_text(f"Token “{label}” revoked.")
     expect(row).to_have_count(0)
     assert whoami(page, plaintext).status == 401
     token = ci_tokens().get(name=label)
@@ -571,7 +573,7 @@ def test_org_pages_fit_the_screen(page: Page, demo, name, viewport):
     expect_no_dialog(page)
     expect(page.get_by_role("row")).to_have_count(4)
     page.screenshot(path=SHOTS / f"ci-tokens-{name}.png", full_page=True, animations="disabled")
-    # Every row's Reset and Delete are on screen, even where the table scrolls sideways.
+    # Every row's Reset and Revoke are on screen, even where the table scrolls sideways.
     assert_fits(page, width, ".page-head", ".tabs", ".policy", "#token-table .actions a")
     if desktop:
         assert not table_scrolls_sideways(page), "the CI token table is too wide for a desktop"
@@ -583,7 +585,7 @@ def test_org_pages_fit_the_screen(page: Page, demo, name, viewport):
         path=SHOTS / f"deployment-tokens-{name}.png", full_page=True, animations="disabled"
     )
     assert_fits(page, width, ".page-head button", "#token-table .actions a")
-    icon = page.get_by_role("row").nth(1).get_by_role("button", name="Delete").locator("svg")
+    icon = page.get_by_role("row").nth(1).get_by_role("button", name="Revoke").locator("svg")
     expect(icon).to_be_visible()
     if desktop:
         assert not table_scrolls_sideways(page)

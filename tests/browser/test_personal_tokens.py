@@ -1,4 +1,5 @@
-"""The personal API tokens page in a real browser (SPEC §2, §4), clicked as a person would."""
+"""The personal API tokens page in a real browser (docs/personal-tokens.md), clicked as a
+person would."""
 
 import re
 import tempfile
@@ -19,7 +20,8 @@ SHOTS = Path(tempfile.gettempdir()) / "tokendesk-shots"  # not committed
 
 
 def masked(plaintext: str) -> str:
-    """SPEC §2: `tdk_<kind>_` + first 4 characters of the secret + `…` + last 4."""
+    """docs/design.md#token-format: `tdk_<kind>_`, the first 4 characters of the secret,
+    `…`, the last 4."""
     return f"tdk_pat_{plaintext[8:12]}…{plaintext[-4:]}"
 
 

@@ -161,10 +161,11 @@ def test_token_list_follows_pagination(api, capsys):
     ]
 
 
-def test_token_delete_quotes_the_preview_prefix(api, capsys):
+@pytest.mark.parametrize("verb", ["revoke", "delete"])  # delete: the former, unlisted name
+def test_token_revoke_quotes_the_preview_prefix(api, capsys, verb):
     api.on("DELETE", "/api/v1/tokens/tdk_ci_Nw5r%E2%80%A6", (204, None, {}))
 
-    code, out, _ = run(capsys, "token", "delete", "tdk_ci_Nw5r…", "--yes")
+    code, out, _ = run(capsys, "token", verb, "tdk_ci_Nw5r…", "--yes")
 
     assert code == 0
     (request,) = api.requests
@@ -173,7 +174,7 @@ def test_token_delete_quotes_the_preview_prefix(api, capsys):
         "/api/v1/tokens/tdk_ci_Nw5r%E2%80%A6",
         None,
     )
-    assert out == "Deleted tdk_ci_Nw5r….\n"
+    assert out == "Revoked tdk_ci_Nw5r….\n"
 
 
 def test_deploy_posts_ref_and_default_environment(api, capsys):

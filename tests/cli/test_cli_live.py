@@ -48,7 +48,7 @@ def cli(live_server, pyz, token, *args, cwd=None, url=None) -> subprocess.Comple
     )
 
 
-def test_create_list_deploy_delete(live_server, world, pyz):
+def test_create_list_deploy_revoke(live_server, world, pyz):
     admin = world.callers["ci_admin"]
     created = cli(live_server, pyz, admin, "token", "create", "Release bot", "--project",
                   "acme/web", "--role", "ci", "--expires", "30", "--json")  # fmt: skip
@@ -68,8 +68,8 @@ def test_create_list_deploy_delete(live_server, world, pyz):
     assert json.loads(deployed.stdout)["ref"] == "abc123"
 
     prefix = new["preview"].split("…")[0]
-    deleted = cli(live_server, pyz, admin, "token", "delete", prefix, "--yes")
-    assert deleted.returncode == 0, deleted.stderr
+    revoked = cli(live_server, pyz, admin, "token", "revoke", prefix, "--yes")
+    assert revoked.returncode == 0, revoked.stderr
     again = cli(live_server, pyz, new["token"], "whoami")
     assert again.returncode == 1
     assert "invalid_token" in again.stderr and new["token"] not in again.stderr

@@ -15,7 +15,7 @@ def test_version_prints_the_version(capsys):
     assert out == f"tokendesk {__version__}\n"
 
 
-@pytest.mark.parametrize(("argv", "lists"), [([], "whoami"), (["token"], "delete")])
+@pytest.mark.parametrize(("argv", "lists"), [([], "whoami"), (["token"], "revoke")])
 def test_a_bare_command_prints_its_help_and_exits_2(api, capsys, argv, lists):
     code, out, err = run(capsys, *argv)
 
@@ -113,7 +113,7 @@ def test_token_list_json_is_complete(api, capsys):
     assert json.loads(out) == items
 
 
-# --- token delete --------------------------------------------------------------------
+# --- token revoke --------------------------------------------------------------------
 
 
 class FakeTerminal:
@@ -127,25 +127,25 @@ class FakeTerminal:
         return self.answer
 
 
-def test_delete_without_yes_is_refused_when_not_on_a_terminal(api, capsys, monkeypatch):
+def test_revoke_without_yes_is_refused_when_not_on_a_terminal(api, capsys, monkeypatch):
     monkeypatch.setattr("sys.stdin", open("/dev/null"))  # noqa: SIM115
 
-    code, _, err = run(capsys, "token", "delete", "7")
+    code, _, err = run(capsys, "token", "revoke", "7")
 
     assert code == 2
     assert "--yes" in err
     assert api.requests == []
 
 
-@pytest.mark.parametrize(("answer", "deleted"), [("y\n", True), ("\n", False), ("no\n", False)])
-def test_delete_asks_on_a_terminal(api, capsys, monkeypatch, answer, deleted):
+@pytest.mark.parametrize(("answer", "revoked"), [("y\n", True), ("\n", False), ("no\n", False)])
+def test_revoke_asks_on_a_terminal(api, capsys, monkeypatch, answer, revoked):
     monkeypatch.setattr("sys.stdin", FakeTerminal(answer))
     api.on("DELETE", "/api/v1/tokens/7", (204, None, {}))
 
-    code, out, err = run(capsys, "token", "delete", "7")
+    code, out, err = run(capsys, "token", "revoke", "7")
 
     assert "Revoke token 7 on" in err and "[y/N]" in err
-    assert (code, len(api.requests), out) == ((0, 1, "Deleted 7.\n") if deleted else (1, 0, ""))
+    assert (code, len(api.requests), out) == ((0, 1, "Revoked 7.\n") if revoked else (1, 0, ""))
 
 
 @pytest.mark.parametrize(
@@ -158,7 +158,7 @@ def test_delete_asks_on_a_terminal(api, capsys, monkeypatch, answer, deleted):
     ],
 )
 def test_a_whole_token_given_as_an_id_is_refused_before_any_request(api, capsys, pasted):
-    code, out, err = run(capsys, "token", "delete", pasted, "--yes")
+    code, out, err = run(capsys, "token", "revoke", pasted, "--yes")
 
     assert code == 2
     assert "whole token" in err and "not sent" in err
@@ -170,6 +170,6 @@ def test_a_whole_token_given_as_an_id_is_refused_before_any_request(api, capsys,
 def test_ids_and_preview_prefixes_are_sent(api, capsys, prefix):
     api.on("DELETE", "/api/v1/tokens/" + cli.quote(prefix), (204, None, {}))
 
-    code, _, err = run(capsys, "token", "delete", prefix, "--yes")
+    code, _, err = run(capsys, "token", "revoke", prefix, "--yes")
 
     assert code == 0, err

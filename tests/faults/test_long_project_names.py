@@ -6,12 +6,12 @@ from unittest import mock
 import pytest
 from django.urls import reverse
 
+from lib.errors import RuleError
 from orgs.audit import Actor
 from orgs.models import Membership, Project
-from orgs.services import OrgRuleError, project_create
+from orgs.services import project_create
 from tests.factories import make_org, make_personal_token
 from tokens import permissions as perms
-from tokens.services import TokenRuleError
 
 LONG_NAME = "Payments " + "x" * 91  # 100 characters, the most the form takes
 
@@ -67,10 +67,10 @@ def test_a_name_without_letters_asks_for_a_slug(owner_client, org):
 
 
 def test_the_service_refuses_what_the_columns_cannot_hold(org, owner):
-    with pytest.raises(OrgRuleError) as name_error:
+    with pytest.raises(RuleError) as name_error:
         project_create(organization=org, name="n" * 101, slug="", actor=Actor(user=owner))
     assert name_error.value.field == "name"
-    with pytest.raises(OrgRuleError) as slug_error:
+    with pytest.raises(RuleError) as slug_error:
         project_create(organization=org, name="n", slug="s" * 51, actor=Actor(user=owner))
     assert slug_error.value.field == "slug"
 
@@ -90,7 +90,7 @@ def test_its_deployment_tokens_and_api_reach_it(owner_client, org, owner):
 def test_a_rule_error_when_generating_a_deployment_token_is_a_message(owner_client, org):
     _create(owner_client, "Web")
     generate = reverse("tokens:deployment-generate", args=["acme", "web"])
-    refused = TokenRuleError("This organization allows these tokens to live at most 1 days.")
+    refused = RuleError("This organization allows these tokens to live at most 1 days.")
     with mock.patch("tokens.org_views.token_issue", side_effect=refused):
         response = owner_client.post(generate, HTTP_HX_REQUEST="true")
     assert response.status_code == 422

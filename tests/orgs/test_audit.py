@@ -9,7 +9,7 @@ from django.urls import reverse
 from orgs.audit import Actor
 from orgs.models import AuditEvent, Membership
 from tests.factories import make_ci_token, make_deployment_token, make_org, make_project, make_user
-from tokens.services import token_delete, token_regenerate, token_revoke, tokens_revoke_all
+from tokens.services import token_reset, token_revoke, tokens_revoke_all
 
 TOKEN_RE = re.compile(r"tdk_[a-z]+_[0-9A-Za-z]{38}")
 
@@ -43,17 +43,17 @@ def test_each_token_action_writes_one_event(org, owner):
     assert (event.target_type, event.target_id) == ("token", issued.token.pk)
 
     before = ids()
-    regenerated = token_regenerate(token=issued.token, actor=actor)
+    renewed = token_reset(token=issued.token, actor=actor)
     event = only_new_event(before)
     assert (event.action, event.ip, event.user_agent) == (
-        "token.regenerate",
+        "token.reset",
         "198.51.100.9",
         "pytest",
     )
 
     before = ids()
-    token_delete(token=regenerated.token, actor=actor)
-    assert only_new_event(before).action == "token.delete"
+    token_revoke(token=renewed.token, actor=actor, reason="revoked in the dashboard")
+    assert only_new_event(before).action == "token.revoke"
 
     web = make_project(org, "web")
     dep = make_deployment_token(web, owner).token

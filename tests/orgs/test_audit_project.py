@@ -15,7 +15,7 @@ from tests.factories import (
     make_personal_token,
     make_project,
 )
-from tokens.services import token_delete, token_regenerate
+from tokens.services import token_reset, token_revoke
 
 
 @pytest.fixture
@@ -42,9 +42,9 @@ def test_a_projects_own_events_concern_it(org, owner):
 def test_a_deployment_tokens_events_concern_its_project(org, owner):
     web = make_project(org, "web")
     issued = make_deployment_token(web, owner)
-    token_regenerate(token=issued.token, actor=Actor(user=owner))
-    token_delete(token=issued.token, actor=Actor(user=owner))
-    for action in ("token.create", "token.regenerate", "token.delete"):
+    token_reset(token=issued.token, actor=Actor(user=owner))
+    token_revoke(token=issued.token, actor=Actor(user=owner))
+    for action in ("token.create", "token.reset", "token.revoke"):
         assert last_event(action).project == web
 
 

@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from lib.errors import RuleError
 from orgs import invitations
 from orgs.audit import Actor
 from orgs.models import AuditEvent, Invitation, Membership
-from orgs.services import OrgRuleError
 from tests.factories import make_org, make_project
 
 LINK_RE = re.compile(r"http://\S+/invitations/([A-Za-z0-9_-]{43})/")
@@ -88,14 +88,14 @@ class TestInviting:
         assert event.data == {"email": "new@x.test", "role": "member", "projects": ["web"]}
 
     def test_an_existing_member_is_refused_next_to_the_email(self, org):
-        with pytest.raises(OrgRuleError, match="already a member") as error:
+        with pytest.raises(RuleError, match="already a member") as error:
             invite("DEV@x.test")
         assert error.value.field == "email"
         assert not Invitation.objects.exists()
 
     def test_a_second_pending_invitation_for_the_same_address_is_refused(self, org):
         invite()
-        with pytest.raises(OrgRuleError, match="already invited") as error:
+        with pytest.raises(RuleError, match="already invited") as error:
             invite("new@x.test", role="super_admin")
         assert error.value.field == "email"
         assert Invitation.objects.count() == 1
@@ -132,13 +132,13 @@ class TestInviting:
 
     def test_maintainerships_are_for_members_only(self, org):
         web = make_project(org, "web")
-        with pytest.raises(OrgRuleError, match="only for members") as error:
+        with pytest.raises(RuleError, match="only for members") as error:
             invite(role="super_admin", projects=[web])
         assert error.value.field == "projects"
 
     def test_another_organizations_project_is_refused(self, org):
         elsewhere = make_project(make_org("other"), "secret")
-        with pytest.raises(OrgRuleError, match="this organization"):
+        with pytest.raises(RuleError, match="this organization"):
             invite(projects=[elsewhere])
 
 
@@ -182,7 +182,7 @@ class TestResendAndRevoke:
         invitations.invitation_accept(
             secret=sent.secret, user=None, password="a long passphrase 42", actor=Actor()
         )
-        with pytest.raises(OrgRuleError, match="already accepted"):
+        with pytest.raises(RuleError, match="already accepted"):
             invitations.invitation_revoke(
                 invitation=sent.invitation, by=membership("owner@x.test"), actor=Actor()
             )

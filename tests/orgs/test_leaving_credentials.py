@@ -5,6 +5,7 @@ revoke them too, in the same transaction (docs/security.md)."""
 import pytest
 from django.urls import reverse
 
+from lib.errors import RuleError
 from orgs import services
 from orgs.audit import Actor
 from orgs.models import AuditEvent, Membership
@@ -87,7 +88,7 @@ class TestRemovingAMember:
     def test_a_refused_removal_revokes_nothing(self, org, owner, devs_tokens):
         web = devs_tokens[0].token.project
         owners_token = make_deployment_token(web, owner.user, name="owner's")
-        with pytest.raises(services.OrgRuleError):
+        with pytest.raises(RuleError):
             services.membership_remove(
                 membership=owner, by=owner, actor=Actor(), revoke_credentials=True
             )

@@ -1,6 +1,7 @@
-"""SPEC §3 as a table: every page and action × owner, super admin, member, maintainer,
-outsider. Allowed → works (2xx/3xx); not a member or a hidden page → 404; a member on a
-page they can see but an action they cannot do → 403. Never a 500."""
+"""docs/design.md#permissions-and-roles as a table: every page and action × owner, super
+admin, member, maintainer, outsider. Allowed → works (2xx/3xx); not a member or a hidden
+page → 404; a member on a page they can see but an action they cannot do → 403. Never a
+500."""
 
 import pytest
 from django.urls import reverse
@@ -69,7 +70,7 @@ CASES = [
      lambda w: reverse("tokens:ci-reset", args=["acme", w["ci"].pk]), {},
      {"owner": 200, "super_admin": 200, "member": 404, "maintainer": 404, "outsider": 404}),
     ("delete CI token", "post",
-     lambda w: reverse("tokens:ci-delete", args=["acme", w["ci"].pk]), {},
+     lambda w: reverse("tokens:ci-revoke", args=["acme", w["ci"].pk]), {},
      {"owner": 302, "super_admin": 302, "member": 404, "maintainer": 404, "outsider": 404}),
     ("token policy", "post", lambda w: reverse("orgs:token-policy", args=["acme"]),
      {"max_token_lifetime_days": "90"},
@@ -91,7 +92,7 @@ CASES = [
      lambda w: reverse("tokens:deployment-generate", args=["acme", "web"]), {},
      {"owner": 200, "super_admin": 200, "member": 404, "maintainer": 200, "outsider": 404}),
     ("delete deployment token", "post",
-     lambda w: reverse("tokens:deployment-delete", args=["acme", "web", w["dep"].pk]), {},
+     lambda w: reverse("tokens:deployment-revoke", args=["acme", "web", w["dep"].pk]), {},
      {"owner": 302, "super_admin": 302, "member": 404, "maintainer": 302, "outsider": 404}),
 ]  # fmt: skip
 
@@ -143,11 +144,11 @@ class TestAnotherOrganization:
             ("get", reverse("orgs:overview", args=["beta"])),
             ("get", reverse("tokens:ci", args=["beta"])),
             ("post", reverse("tokens:ci-reset", args=["beta", other["ci"].pk])),
-            ("post", reverse("tokens:ci-delete", args=["beta", other["ci"].pk])),
+            ("post", reverse("tokens:ci-revoke", args=["beta", other["ci"].pk])),
             # org B's ids through org A's URLs
             ("post", reverse("tokens:ci-reset", args=["acme", other["ci"].pk])),
-            ("post", reverse("tokens:ci-delete", args=["acme", other["ci"].pk])),
-            ("post", reverse("tokens:deployment-delete", args=["acme", "web", other["dep"].pk])),
+            ("post", reverse("tokens:ci-revoke", args=["acme", other["ci"].pk])),
+            ("post", reverse("tokens:deployment-revoke", args=["acme", "web", other["dep"].pk])),
             ("get", reverse("tokens:deployment", args=["beta", "secret"])),
             ("get", reverse("tokens:deployment", args=["acme", "secret"])),
             ("post", reverse("orgs:member-role", args=["acme", other["member"].pk])),

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from accounts import two_factor
+from lib.errors import RuleError
 from orgs import services
 from orgs.audit import Actor
 from orgs.models import AuditEvent, Membership, Organization
@@ -86,7 +87,7 @@ class TestThePolicy:
         ]
 
     def test_whoever_turns_it_on_needs_a_second_factor_first(self, org, enrolled):
-        with pytest.raises(services.OrgRuleError, match="your own account first"):
+        with pytest.raises(RuleError, match="your own account first"):
             require(org, by="admin@x.test")
         assert not Organization.objects.get().require_two_factor
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from orgs.audit import Actor
 from orgs.models import Membership
 from tests.factories import make_ci_token, make_org, make_personal_token
-from tokens.services import token_regenerate
+from tokens.services import token_reset
 
 
 def run() -> None:
@@ -51,7 +51,7 @@ def test_a_reset_token_gets_a_notice_for_its_new_expiry(db):
     issued = make_ci_token(org, owner, expires_in_days=3)
     run()
     with time_machine.travel(timezone.now() + timedelta(days=1)):
-        token_regenerate(token=issued.token, actor=Actor(user=owner))  # 3 more days from now
+        token_reset(token=issued.token, actor=Actor(user=owner))  # 3 more days from now
         run()
     assert len(mail.outbox) == 2
 

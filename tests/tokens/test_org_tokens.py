@@ -7,11 +7,12 @@ from django.db import close_old_connections, connection
 from django.urls import reverse
 from django.utils import timezone
 
+from lib.errors import RuleError
 from orgs.audit import Actor
 from orgs.models import Membership
 from tests.factories import make_ci_token, make_deployment_token, make_org, make_project
 from tokens.models import Token
-from tokens.services import InvalidToken, TokenRuleError, token_regenerate, token_verify
+from tokens.services import InvalidToken, token_reset, token_verify
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -95,20 +96,18 @@ class TestReset:
 
     def test_the_api_agrees(self, client, org, owner):
         issued = make_ci_token(org, owner)
-        regenerated = token_regenerate(token=issued.token, actor=Actor(user=owner))
+        renewed = token_reset(token=issued.token, actor=Actor(user=owner))
         old = client.get("/api/v1/whoami", headers={"Authorization": f"Bearer {issued.plaintext}"})
-        new = client.get(
-            "/api/v1/whoami", headers={"Authorization": f"Bearer {regenerated.plaintext}"}
-        )
+        new = client.get("/api/v1/whoami", headers={"Authorization": f"Bearer {renewed.plaintext}"})
         assert (old.status_code, new.status_code) == (401, 200)
 
-    def test_a_deleted_token_cannot_be_reset(self, org, owner):
+    def test_a_revoked_token_cannot_be_reset(self, org, owner):
         from tokens.services import token_revoke
 
         issued = make_ci_token(org, owner)
         token_revoke(token=issued.token, actor=Actor(user=owner))
-        with pytest.raises(TokenRuleError):
-            token_regenerate(token=issued.token, actor=Actor(user=owner))
+        with pytest.raises(RuleError):
+            token_reset(token=issued.token, actor=Actor(user=owner))
 
     @pytest.mark.django_db(transaction=True)
     def test_concurrent_double_reset_leaves_exactly_one_valid_secret(self):
@@ -121,9 +120,7 @@ class TestReset:
         def reset():
             try:
                 barrier.wait()
-                secrets.append(
-                    token_regenerate(token=issued.token, actor=Actor(user=owner)).plaintext
-                )
+                secrets.append(token_reset(token=issued.token, actor=Actor(user=owner)).plaintext)
             finally:
                 close_old_connections()
                 connection.close()
@@ -148,7 +145,7 @@ class TestPolicy:
     def test_the_maximum_lifetime_is_enforced_at_creation(self, org, owner):
         org.max_token_lifetime_days = 30
         org.save()
-        with pytest.raises(TokenRuleError, match="at most 30 days"):
+        with pytest.raises(RuleError, match="at most 30 days"):
             make_ci_token(org, owner, expires_in_days=90)
         token = make_ci_token(org, owner).token  # no expiry asked → the maximum
         assert timedelta(days=29) < token.expires_at - timezone.now() <= timedelta(days=30)
@@ -165,7 +162,7 @@ class TestPolicy:
         issued = make_ci_token(org, owner)  # never expires
         org.max_token_lifetime_days = 7
         org.save()
-        token = token_regenerate(token=issued.token, actor=Actor(user=owner)).token
+        token = token_reset(token=issued.token, actor=Actor(user=owner)).token
         assert timedelta(days=6) < token.expires_at - timezone.now() <= timedelta(days=7)
 
     def test_deployment_tokens_follow_the_policy(self, owner_client, org):
@@ -208,11 +205,11 @@ class TestDeploymentTokens:
         assert "TOKEN_HASH_SALT" in response.content.decode()
         assert not Token.objects.exists()
 
-    def test_delete_revokes_and_removes_the_row(self, owner_client, org, owner):
+    def test_revoke_revokes_and_removes_the_row(self, owner_client, org, owner):
         web = make_project(org, "web")
         issued = make_deployment_token(web, owner)
-        url = reverse("tokens:deployment-delete", args=["acme", "web", issued.token.pk])
-        assert "Delete" in owner_client.get(url, **HTMX).content.decode()
+        url = reverse("tokens:deployment-revoke", args=["acme", "web", issued.token.pk])
+        assert "Revoke" in owner_client.get(url, **HTMX).content.decode()
         owner_client.post(url, **HTMX)
         with pytest.raises(InvalidToken):
             token_verify(issued.plaintext)

@@ -5,7 +5,7 @@ import functools
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ImproperlyConfigured, RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -14,10 +14,19 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 
 from config.unavailable import unavailable_response
+from lib.errors import RuleError
 from orgs.audit import client_ip
-from tokens.authorization import Denied, authorize
+from tokens.authorization import Denied, Scope, authorize
 from tokens.models import Token
-from tokens.services import InvalidToken, TokenConfigurationError, token_verify
+from tokens.services import InvalidToken, token_verify
+
+
+class ApiRequest(HttpRequest):
+    """A request inside an API operation: `auth` is what BearerTokenAuth returned, `scope`
+    what `requires` resolved. Annotate operations with it, never with HttpRequest."""
+
+    auth: Token
+    scope: Scope
 
 
 class InvalidTokenError(Denied):
@@ -44,8 +53,7 @@ class BearerTokenAuth(HttpBearer):
                     "This is not a Tokendesk token: check that it was copied whole."
                 ) from None
             raise InvalidTokenError("The token is unknown, revoked or expired.") from None
-        except TokenConfigurationError as error:
-            raise Denied(503, "server_misconfigured", str(error)) from None
+        # A missing TOKEN_HASH_SALT (TokenConfigurationError) reaches _misconfigured: 503.
 
 
 api = NinjaAPI(
@@ -71,6 +79,20 @@ def error_response(request: HttpRequest, status: int, error: str, detail: str) -
 @api.exception_handler(Denied)
 def _denied(request: HttpRequest, exc: Denied) -> HttpResponse:
     return error_response(request, exc.status, exc.error, exc.detail)
+
+
+@api.exception_handler(RuleError)
+def _rule_error(request: HttpRequest, exc: RuleError) -> HttpResponse:
+    # A rule said no: 422 `validation_error`, unless the rule names its own status and code.
+    status = getattr(exc, "status", 422)
+    return error_response(request, status, getattr(exc, "error", "validation_error"), exc.message)
+
+
+@api.exception_handler(ImproperlyConfigured)
+def _misconfigured(request: HttpRequest, exc: ImproperlyConfigured) -> HttpResponse:
+    # E.g. TOKEN_HASH_SALT missing (tokens.services.TokenConfigurationError): the server, not
+    # the request, must change.
+    return error_response(request, 503, "server_misconfigured", str(exc))
 
 
 @api.exception_handler(AuthenticationError)
@@ -122,7 +144,7 @@ def requires(permission: str) -> Callable:
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs):
+        def wrapper(request: ApiRequest, *args, **kwargs):
             request.scope = authorize(
                 request.auth,
                 permission,

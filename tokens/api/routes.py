@@ -1,4 +1,4 @@
-"""The endpoints of SPEC §5. Each declares its permission with `requires`; none checks by
+"""The endpoints of docs/api.md. Each declares its permission with `requires`; none checks by
 hand. Handlers parse, call the domain, and shape the answer."""
 
 from typing import Literal
@@ -11,14 +11,14 @@ from django.views.decorators.debug import sensitive_variables
 from ninja import Field, Query, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from accounts.converters import parse_id
+from lib.ids import parse_id
 from orgs import audit
 from orgs.audit import Actor, client_ip
 from orgs.models import Deployment, Organization, Project
-from orgs.services import OrgRuleError, deployment_create
+from orgs.services import deployment_create
 from tokens import authorization
 from tokens import permissions as perms
-from tokens.api.core import api, requires
+from tokens.api.core import ApiRequest, api, requires
 from tokens.api.schemas import (
     KINDS_BY_NAME,
     AuditFilters,
@@ -42,13 +42,10 @@ from tokens.api.schemas import (
 from tokens.authorization import Denied, not_found
 from tokens.models import Token
 from tokens.services import (
-    TokenConfigurationError,
-    TokenNotRenewable,
-    TokenRuleError,
     ensure_renewable,
-    token_delete,
     token_issue,
-    token_regenerate,
+    token_reset,
+    token_revoke,
     tokens_revoke_leaked,
 )
 
@@ -70,12 +67,8 @@ def _no_store(response: HttpResponse) -> None:
     response["Cache-Control"] = "no-store"
 
 
-def _unprocessable(error: TokenRuleError | OrgRuleError | ValueError) -> Denied:
-    return Denied(422, "validation_error", getattr(error, "message", str(error)))
-
-
 @api.get("/whoami", response={200: WhoAmIOut, **ERRORS}, tags=["tokens"])
-def whoami(request: HttpRequest):
+def whoami(request: ApiRequest):
     """The calling token's metadata and, for personal tokens, its user."""
     token: Token = request.auth
     user = {"email": token.user.email} if token.user_id else None
@@ -88,7 +81,7 @@ def whoami(request: HttpRequest):
 @api.get("/orgs", response={200: list[OrganizationOut], **ERRORS}, tags=["orgs"])
 @requires("orgs:read")
 @paginate(Pages)
-def list_orgs(request: HttpRequest) -> QuerySet[Organization]:
+def list_orgs(request: ApiRequest) -> QuerySet[Organization]:
     """Organizations the token reaches."""
     return authorization.reachable_organizations(request.auth).order_by("slug")
 
@@ -96,7 +89,7 @@ def list_orgs(request: HttpRequest) -> QuerySet[Organization]:
 @api.get("/orgs/{org}/projects", response={200: list[ProjectOut], **ERRORS}, tags=["orgs"])
 @requires("projects:read")
 @paginate(Pages)
-def list_projects(request: HttpRequest, org: Slug) -> QuerySet[Project]:
+def list_projects(request: ApiRequest, org: Slug) -> QuerySet[Project]:
     """Projects of the organization within the token's scope."""
     return authorization.reachable_projects(request.scope).select_related("organization")
 
@@ -107,19 +100,16 @@ def list_projects(request: HttpRequest, org: Slug) -> QuerySet[Project]:
     tags=["orgs"],
 )
 @requires("deployments:write")
-def create_deployment(request: HttpRequest, org: Slug, project: Slug, payload: DeploymentIn):
+def create_deployment(request: ApiRequest, org: Slug, project: Slug, payload: DeploymentIn):
     """Record a deployment of the project, authenticated by the calling token."""
     scope = request.scope
     authorization.check_deploy_policy(scope)
-    try:
-        deployment = deployment_create(
-            project=scope.project,
-            ref=payload.ref,
-            environment=payload.environment,
-            actor=Actor.from_request(request, token=request.auth),
-        )
-    except OrgRuleError as error:
-        raise _unprocessable(error) from None
+    deployment = deployment_create(
+        project=scope.project,
+        ref=payload.ref,
+        environment=payload.environment,
+        actor=Actor.from_request(request, token=request.auth),
+    )
     return Status(201, deployment)
 
 
@@ -130,7 +120,7 @@ def create_deployment(request: HttpRequest, org: Slug, project: Slug, payload: D
 )
 @requires("deployments:read")
 @paginate(Pages)
-def list_deployments(request: HttpRequest, org: Slug, project: Slug) -> QuerySet[Deployment]:
+def list_deployments(request: ApiRequest, org: Slug, project: Slug) -> QuerySet[Deployment]:
     """The project's deployments, newest first."""
     return (
         Deployment.objects.filter(project=request.scope.project)
@@ -141,7 +131,7 @@ def list_deployments(request: HttpRequest, org: Slug, project: Slug) -> QuerySet
 
 @api.get("/orgs/{org}/audit", response={200: AuditPageOut, **ERRORS}, tags=["orgs"])
 @requires("audit:read")
-def list_audit_events(request: HttpRequest, org: Slug, filters: Query[AuditFilters]):
+def list_audit_events(request: ApiRequest, org: Slug, filters: Query[AuditFilters]):
     """The organization's audit log, newest first, with keyset pagination (`before`). A
     deployment token reads only its own project's events."""
     events = authorization.reachable_audit_events(request.scope).matching(
@@ -170,7 +160,7 @@ class TokenFilters(Schema):
 @api.get("/tokens", response={200: list[TokenOut], **ERRORS}, tags=["tokens"])
 @requires("tokens:read")
 @paginate(Pages)
-def list_tokens(request: HttpRequest, filters: Query[TokenFilters]) -> QuerySet[Token]:
+def list_tokens(request: ApiRequest, filters: Query[TokenFilters]) -> QuerySet[Token]:
     """Token metadata the calling token may manage; never secrets."""
     tokens = authorization.manageable_tokens(request.auth)
     if filters.type:
@@ -225,7 +215,7 @@ def _grant_of(payload: TokenCreateIn, kind: str) -> tuple[frozenset[str], str]:
 @api.post("/tokens", response={201: IssuedTokenOut, **BODY_ERRORS}, tags=["tokens"])
 @requires("tokens:write")
 @sensitive_variables("issued")
-def create_token(request: HttpRequest, payload: TokenCreateIn, response: HttpResponse):
+def create_token(request: ApiRequest, payload: TokenCreateIn, response: HttpResponse):
     """Create a personal, CI (`org`) or deployment (`project`) token. The plaintext is in
     the answer once."""
     requester: Token = request.auth
@@ -239,29 +229,24 @@ def create_token(request: HttpRequest, payload: TokenCreateIn, response: HttpRes
         organization=organization,
         project=project,
     )
-    try:
-        issued = token_issue(
-            kind=kind,
-            name=payload.name,
-            description=payload.description,
-            permissions=granted,
-            role=role,
-            user=user,
-            organization=organization,
-            project=project,
-            expires_in_days=payload.expires_in_days,
-            actor=Actor.from_request(request, token=requester),
-        )
-    except TokenRuleError as error:
-        raise _unprocessable(error) from None
-    except TokenConfigurationError as error:
-        raise Denied(503, "server_misconfigured", str(error)) from None
+    issued = token_issue(
+        kind=kind,
+        name=payload.name,
+        description=payload.description,
+        permissions=granted,
+        role=role,
+        user=user,
+        organization=organization,
+        project=project,
+        expires_in_days=payload.expires_in_days,
+        actor=Actor.from_request(request, token=requester),
+    )
     _no_store(response)
     # The only time this token is shown.
     return Status(201, IssuedTokenOut.of(issued))
 
 
-def _manageable_or_404(request: HttpRequest, id_or_prefix: Text) -> Token:
+def _manageable_or_404(request: ApiRequest, id_or_prefix: Text) -> Token:
     tokens = authorization.manageable_tokens(request.auth).unrevoked()
     if id_or_prefix.isascii() and id_or_prefix.isdecimal():
         token_id = parse_id(id_or_prefix)
@@ -292,13 +277,10 @@ SELF_RESET_CONFIRMATION = (
 )
 
 
-@api.post(
-    "/tokens/{token_id}/regenerate", response={200: IssuedTokenOut, **ERRORS}, tags=["tokens"]
-)
 @requires("tokens:write")
 @sensitive_variables("issued")
-def regenerate_token(
-    request: HttpRequest,
+def reset_token(
+    request: ApiRequest,
     token_id: TokenId,
     response: HttpResponse,
     confirm: Literal["self"] | None = Query(None, description=SELF_RESET_CONFIRMATION),
@@ -307,10 +289,7 @@ def regenerate_token(
     tokens are never reset (409 `legacy_token_not_renewable`); a token resetting itself
     needs `?confirm=self` (409 `self_reset_requires_confirmation` otherwise)."""
     target = _manageable_or_404(request, str(token_id))
-    try:
-        ensure_renewable(target)
-    except TokenNotRenewable as error:
-        raise Denied(409, error.error, error.message) from None
+    ensure_renewable(target)
     if target.pk == request.auth.pk and confirm != "self":
         raise Denied(
             409,
@@ -329,23 +308,39 @@ def regenerate_token(
         organization=target.organization,
         project=target.project,
     )
-    try:
-        issued = token_regenerate(
-            token=target, actor=Actor.from_request(request, token=request.auth)
-        )
-    except TokenRuleError as error:
-        raise _unprocessable(error) from None
+    issued = token_reset(token=target, actor=Actor.from_request(request, token=request.auth))
     _no_store(response)
     # The only time this new secret is shown.
     return Status(200, IssuedTokenOut.of(issued))
 
 
+api.post(
+    "/tokens/{token_id}/reset",
+    response={200: IssuedTokenOut, **ERRORS},
+    tags=["tokens"],
+    operation_id="reset_token",
+)(reset_token)
+# The name before "reset" settled (issue 10), kept for one release; docs/api.md.
+api.post(
+    "/tokens/{token_id}/regenerate",
+    response={200: IssuedTokenOut, **ERRORS},
+    tags=["tokens"],
+    operation_id="regenerate_token",
+    summary="Reset Token (deprecated: use /reset)",
+    deprecated=True,
+)(reset_token)
+
+
 @api.delete("/tokens/{id_or_prefix}", response={204: None, **ERRORS}, tags=["tokens"])
 @requires("tokens:write")
-def delete_token(request: HttpRequest, id_or_prefix: Text):
+def revoke_token(request: ApiRequest, id_or_prefix: Text):
     """Revoke a token by id or by a unique preview prefix."""
     target = _manageable_or_404(request, id_or_prefix)
-    token_delete(token=target, actor=Actor.from_request(request, token=request.auth))
+    token_revoke(
+        token=target,
+        actor=Actor.from_request(request, token=request.auth),
+        reason="revoked through the API",
+    )
     return Status(204, None)
 
 
@@ -384,9 +379,6 @@ def report_leaked_tokens(request: HttpRequest, payload: LeakReportIn, response: 
         response["Retry-After"] = str(LEAK_REPORT_WINDOW_SECONDS)
         detail = "Too many reports from this address; retry later."
         return Status(429, {"error": "rate_limited", "detail": detail})
-    try:
-        report = tokens_revoke_leaked(payload.tokens, actor=Actor.from_request(request))
-    except TokenConfigurationError as error:
-        raise Denied(503, "server_misconfigured", str(error)) from None
+    report = tokens_revoke_leaked(payload.tokens, actor=Actor.from_request(request))
     # Counts that do not depend on which tokens existed: never `report.revoked`.
     return {"received": len(payload.tokens), "well_formed": report.well_formed}

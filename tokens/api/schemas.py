@@ -5,7 +5,8 @@ from typing import Annotated, Literal
 from ninja import Field, Schema
 from pydantic import AfterValidator, BeforeValidator, StringConstraints, model_validator
 
-from accounts.converters import MAX_ID
+from lib.ids import MAX_ID
+from lib.limits import MAX_TOKEN_LIFETIME_DAYS
 from orgs.models import AuditEvent, Deployment, Project
 from orgs.services import ENVIRONMENT_MAX_LENGTH, ENVIRONMENT_PATTERN, REF_MAX_LENGTH
 from tokens.models import Token
@@ -146,7 +147,7 @@ class TokenCreateIn(Schema):
     )
     permissions: list[Text] | None = Field(None, max_length=50, description="Not with `role`.")
     role: Text | None = Field(None, max_length=20, description="Not with `permissions`.")
-    expires_in_days: int | None = Field(None, ge=1, le=3650)
+    expires_in_days: int | None = Field(None, ge=1, le=MAX_TOKEN_LIFETIME_DAYS)
 
     @model_validator(mode="after")
     def _one_of_each_pair(self) -> "TokenCreateIn":
@@ -222,6 +223,10 @@ class AuditEventOut(Schema):
     ip: str | None
     user_agent: str
     data: dict
+
+    @staticmethod
+    def resolve_action(event: AuditEvent) -> str:
+        return event.current_action
 
     @staticmethod
     def resolve_actor(event: AuditEvent) -> str:

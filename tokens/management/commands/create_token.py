@@ -1,11 +1,12 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
+from lib.errors import RuleError
 from orgs.audit import Actor
 from orgs.models import Organization, Project
 from tokens import permissions as perms
 from tokens.models import Token
-from tokens.services import TokenConfigurationError, TokenRuleError, token_issue
+from tokens.services import TokenConfigurationError, token_issue
 
 
 class Command(BaseCommand):
@@ -61,7 +62,7 @@ class Command(BaseCommand):
                 expires_in_days=options["expires_days"],
                 actor=Actor(user=user, user_agent="manage.py create_token"),
             )
-        except (perms.UnknownPermission, TokenRuleError, TokenConfigurationError) as error:
+        except (perms.UnknownPermission, RuleError, TokenConfigurationError) as error:
             raise CommandError(str(error)) from None
         self.stdout.write(issued.plaintext)
 

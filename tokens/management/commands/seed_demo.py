@@ -11,7 +11,7 @@ from tokens import permissions as perms
 from tokens.models import Token
 from tokens.services import TokenConfigurationError, token_issue
 
-DEMO_PASSWORD = "demo-password"  # noqa: S105  (public demo data, documented in SPEC §6)
+DEMO_PASSWORD = "demo-password"  # noqa: S105  (public demo data, documented in docs/design.md)
 DEMO_USERS = [
     ("owner@acme.test", "Olivia Owner", Membership.Role.OWNER),
     ("admin@acme.test", "Adam Admin", Membership.Role.SUPER_ADMIN),
