@@ -302,10 +302,21 @@ def member_add(request: HtmxHttpRequest, org: str) -> HttpResponse:
                 actor=Actor.from_request(request),
             )
         except services.NoSuchAccount as error:
-            # Nobody to add yet: offer the invitation, filled in with what was typed.
-            invite = InviteForm(organization=membership.organization, initial=form.cleaned_data)
+            # Nobody to add yet: offer the invitation, filled in with what was typed and
+            # saying why next to the address.
+            invite = InviteForm(
+                {"email": form.cleaned_data["email"], "role": form.cleaned_data["role"]},
+                organization=membership.organization,
+            )
+            invite.is_valid()
+            invite.add_error(error.field, error.message)
             return _members_dialog(
-                request, membership, "member-invite", status=422, form=invite, notice=error.message
+                request,
+                membership,
+                "member-invite",
+                status=422,
+                form=invite,
+                action=reverse("orgs:member-invite", args=[org]),
             )
         except RuleError as error:
             form.add_error(error.field, error.message)
