@@ -1,18 +1,13 @@
-from django.contrib.auth import views as auth_views
+from allauth.account import views as allauth_views
 from django.urls import path
 
-from accounts.forms import EmailAuthenticationForm
+from accounts import views
 
+# The sign-in and sign-out URLs Tokendesk always had, served by django-allauth (its other
+# pages, /accounts/2fa/… and /accounts/reauthenticate/ among them, come from allauth.urls).
 app_name = "accounts"
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/login.html",
-            authentication_form=EmailAuthenticationForm,
-            redirect_authenticated_user=True,
-        ),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", allauth_views.login, name="login"),
+    path("logout/", allauth_views.logout, name="logout"),
+    path("confirm/<str:stash_id>/", views.reauthenticate, name="reauthenticate"),
 ]

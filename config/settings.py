@@ -49,6 +49,10 @@ INSTALLED_APPS = [
     "template_partials.apps.SimpleAppConfig",
     "ninja",
     "csp",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
     "ops",
     "lib",
     "accounts",
@@ -66,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "orgs.middleware.TwoFactorRequiredRedirect",
@@ -73,6 +78,8 @@ MIDDLEWARE = [
     "tokens.middleware.TokenExpiryHeader",
     "tokens.middleware.JsonApiErrors",
     "config.unavailable.DatabaseUnavailable",
+    # Inside DatabaseUnavailable: it reads the session and the user from the database.
+    "accounts.middleware.SessionActivity",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -88,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "orgs.context_processors.navigation",
+                "accounts.context_processors.sign_in",
             ],
             # Partials as a builtin (no {% load %}), so Django 6's built-in partials is a
             # settings-only change.
@@ -146,6 +154,54 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+
+# Sign-in, two-factor authentication and sessions: django-allauth (docs/security.md).
+# E-mail is the login; there are no usernames. Nobody signs up unless TOKENDESK_OPEN_SIGNUP.
+TOKENDESK_OPEN_SIGNUP = env_bool("TOKENDESK_OPEN_SIGNUP", default=False)
+# Creating, resetting or rotating tokens, revoking all, changing roles, the deploy-auth
+# switch and the 2FA settings need a sign-in (password or 2FA) within this many minutes.
+REAUTHENTICATION_MINUTES = env_int("REAUTHENTICATION_MINUTES", 10)
+# Wrong passwords (or 2FA codes) allowed per account and per client address in a window of
+# SIGN_IN_LOCKOUT_MINUTES; the next attempt is refused until the window has passed.
+SIGN_IN_ATTEMPTS = env_int("SIGN_IN_ATTEMPTS", 10)
+SIGN_IN_LOCKOUT_MINUTES = env_int("SIGN_IN_LOCKOUT_MINUTES", 15)
+# A session nobody used for this long is signed out.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 60 * 12)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+
+ACCOUNT_ADAPTER = "config.allauth.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = REAUTHENTICATION_MINUTES * 60
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+_sign_in_window = f"{SIGN_IN_ATTEMPTS}/{SIGN_IN_LOCKOUT_MINUTES * 60}s"
+ACCOUNT_RATE_LIMITS = {
+    # Wrong passwords and wrong 2FA codes, per client address and per account.
+    "login_failed": f"{_sign_in_window}/ip,{_sign_in_window}/key",
+    "reauthenticate": f"{_sign_in_window}/user",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Tokendesk")
+# WebAuthn needs HTTPS, except on http://localhost in development and tests.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env_bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", default=DEBUG)
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_RECOVERY_CODES_SHOW_ONCE = True
+# Changes to 2FA go through Tokendesk's re-authentication (accounts/reauthentication.py).
+MFA_REAUTHENTICATION_REQUIRED = False
+# Sessions are listed from the login on; accounts.middleware.SessionActivity records when
+# each was last seen (at most once a minute), so allauth's per-request write stays off.
+USERSESSIONS_TRACK_ACTIVITY = False
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -1,6 +1,9 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
+from accounts import views as security_views
+from accounts.allauth_urls import urlpatterns as allauth_urls
 from accounts.guides import guide
 from config.cli_downloads import cli_file, cli_page
 from config.health import healthz, readyz
@@ -11,11 +14,21 @@ from tokens.views import dashboard
 
 register_converter(IdConverter, "id")
 
+# /admin/ signs in through the same door as the app (2FA, guessing limits), not its own form.
+admin.site.login = secure_admin_login(admin.site.login)
+
 handler500 = "config.unavailable.server_error"
 
 urlpatterns = [
     path("", dashboard, name="dashboard"),
     path("accounts/", include("accounts.urls")),
+    path("accounts/", include(allauth_urls)),
+    path("settings/security/", security_views.security, name="security"),
+    path(
+        "settings/security/sign-out-others/",
+        security_views.sign_out_other_sessions,
+        name="security-sign-out-others",
+    ),
     path("", include("tokens.urls")),
     path("orgs/<slug:org>/", include("orgs.urls")),
     path("invitations/<str:secret>/", invitation, name="invitation"),

@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import two_factor
+from accounts.reauthentication import reauthentication_required
 from lib.errors import RuleError
 from lib.ui import HtmxHttpRequest, finish, refuse, render_dialog
 from orgs import access, audit, invitations, services
@@ -235,7 +236,6 @@ def _two_factor_context(members: list[Membership]) -> dict:
     """For admins: who signs in with a second factor, and who would be asked to enrol."""
     enrolled = two_factor.users_with_two_factor(member.user_id for member in members)
     return {
-        "two_factor_available": two_factor.is_available(),
         "two_factor_ids": enrolled,
         "without_two_factor": [m.user.email for m in members if m.user_id not in enrolled],
     }
@@ -425,6 +425,7 @@ def invitation_revoke(request: HtmxHttpRequest, org: str, invitation_id: int) ->
 
 @never_cache
 @login_required
+@reauthentication_required
 @require_POST
 def member_role(request: HtmxHttpRequest, org: str, membership_id: int) -> HttpResponse:
     membership = access.membership_or_404(request, org)
@@ -490,6 +491,7 @@ def member_remove(request: HtmxHttpRequest, org: str, membership_id: int) -> Htt
 
 @never_cache
 @login_required
+@reauthentication_required
 @require_http_methods(["GET", "POST"])
 def two_factor_policy(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
@@ -539,15 +541,7 @@ def two_factor_required(request: HtmxHttpRequest, org: str) -> HttpResponse:
     organization = membership.organization
     if not organization.require_two_factor or two_factor.has_two_factor(request.user):
         return redirect("orgs:overview", org)
-    return render(
-        request,
-        "orgs/two_factor_required.html",
-        {
-            "organization": organization,
-            "setup_url": two_factor.setup_url(),
-            "two_factor_available": two_factor.is_available(),
-        },
-    )
+    return render(request, "orgs/two_factor_required.html", {"organization": organization})
 
 
 # Audit log ------------------------------------------------------------------------------

@@ -65,6 +65,19 @@
     }
   });
 
+  // A security key that refused or timed out (allauth's WebAuthn script reports it): say so
+  // next to the page's messages instead of only in the console.
+  document.addEventListener("allauth.error", function (event) {
+    var messages = document.getElementById("messages");
+    if (!messages) return;
+    event.preventDefault();
+    var note = document.createElement("p");
+    note.className = "flash flash-error";
+    note.setAttribute("role", "alert");
+    note.textContent = "The security key did not answer. Try again, or use another way to sign in.";
+    messages.replaceChildren(note);
+  });
+
   function copyFrom(button) {
     var field = document.getElementById(button.dataset.copyTarget);
     if (!field) return;

@@ -11,6 +11,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from accounts.reauthentication import reauthentication_required
 from lib.errors import RuleError
 from lib.limits import MAX_TOKEN_LIFETIME_DAYS
 from lib.listing import token_listing
@@ -84,6 +85,7 @@ def ci_tokens(request: HtmxHttpRequest, org: str) -> HttpResponse:
 
 @never_cache
 @login_required
+@reauthentication_required
 @sensitive_post_parameters()
 @sensitive_variables("issued")
 @require_http_methods(["GET", "POST"])
@@ -123,6 +125,7 @@ def ci_token_create(request: HtmxHttpRequest, org: str) -> HttpResponse:
 
 @never_cache
 @login_required
+@reauthentication_required
 @sensitive_variables("issued")
 @require_http_methods(["GET", "POST"])
 def ci_token_reset(request: HtmxHttpRequest, org: str, token_id: int) -> HttpResponse:
@@ -205,6 +208,7 @@ def deployment_tokens(request: HtmxHttpRequest, org: str, project: str) -> HttpR
 
 @never_cache
 @login_required
+@reauthentication_required
 @sensitive_variables("issued")
 @require_POST
 def deployment_token_generate(request: HtmxHttpRequest, org: str, project: str) -> HttpResponse:
@@ -283,6 +287,7 @@ def deploy_auth(request: HtmxHttpRequest, org: str) -> HttpResponse:
 
 @never_cache
 @login_required
+@reauthentication_required
 @require_POST
 def deploy_auth_policy(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)

@@ -11,6 +11,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import trigger_client_event
 
+from accounts.reauthentication import reauthentication_required
 from lib.errors import RuleError
 from lib.ids import parse_id
 from lib.listing import token_listing
@@ -92,6 +93,7 @@ def personal_tokens(request: HtmxHttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
+@reauthentication_required
 @sensitive_post_parameters()
 @sensitive_variables("issued")
 @require_http_methods(["GET", "POST"])
@@ -134,6 +136,7 @@ def personal_token_revoke(request: HtmxHttpRequest, token_id: int) -> HttpRespon
 
 @never_cache
 @login_required
+@reauthentication_required
 @require_http_methods(["GET", "POST"])
 def personal_tokens_revoke_all(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "GET":

@@ -6,6 +6,7 @@ import os
 import shutil
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
@@ -94,6 +95,15 @@ def _page_watching_errors(context: BrowserContext) -> Page:
         ),
     )
     return page
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(request):
+    """The cache (a database table the test flush leaves alone) starts empty, so sign-in
+    attempts counted by one test do not lock the next one out."""
+    if "transactional_db" in request.fixturenames:
+        request.getfixturevalue("transactional_db")
+        cache.clear()
 
 
 @pytest.fixture

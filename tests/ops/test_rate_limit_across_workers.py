@@ -95,6 +95,16 @@ def _wait_until_serving(base_url: str, server: subprocess.Popen, log: Path) -> N
 
 @pytest.fixture
 def gunicorn(transactional_db, tmp_path):
+    yield from _gunicorn(tmp_path, {})
+
+
+@pytest.fixture
+def gunicorn_with_pages(transactional_db, tmp_path):
+    """The same with DEBUG=1: pages render without a collectstatic manifest."""
+    yield from _gunicorn(tmp_path, {"DEBUG": "1", "TOKENDESK_CREATE_DOTENV": "0"})
+
+
+def _gunicorn(tmp_path, extra_environment: dict[str, str]):
     cache.clear()
     port = _free_port()
     access_log = tmp_path / "access.log"
@@ -118,7 +128,7 @@ def gunicorn(transactional_db, tmp_path):
             str(error_log),
         ],
         cwd=ROOT,
-        env=_production_environment(),
+        env={**_production_environment(), **extra_environment},
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -147,3 +157,45 @@ def test_the_leak_report_limit_holds_across_two_workers(gunicorn):
     per_worker = {pid: [s for p, s in leak_answers if p == pid] for pid, _ in leak_answers}
     print("answers per worker:", {pid: len(answers) for pid, answers in per_worker.items()})
     assert len(per_worker) == 2, "the requests did not reach both workers"
+
+
+def _sign_in_form(base_url: str) -> tuple[str, str]:
+    """A CSRF cookie and the form token of the sign-in page."""
+    with urllib.request.urlopen(f"{base_url}/accounts/login/", timeout=30) as response:  # noqa: S310
+        cookie = response.headers["Set-Cookie"].split(";")[0]
+        page = response.read().decode()
+    token = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    return cookie, token
+
+
+def _sign_in(base_url: str, cookie: str, token: str, password: str) -> str:
+    request = urllib.request.Request(  # noqa: S310 (loopback http only)
+        f"{base_url}/accounts/login/",
+        data=f"csrfmiddlewaretoken={token}&login=alice%40example.test&password={password}".encode(),
+        headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback)
+        return response.read().decode()
+
+
+def test_the_sign_in_limit_holds_across_two_workers(gunicorn_with_pages, settings):
+    """Wrong passwords sent to both workers count together (allauth's limits on the
+    database cache): the 11th attempt waits, whichever worker takes it."""
+    from tests.factories import make_user
+
+    make_user("alice@example.test")
+    base_url, access_log = gunicorn_with_pages
+    cookie, token = _sign_in_form(base_url)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pages = list(
+            pool.map(
+                lambda n: _sign_in(base_url, cookie, token, f"wrong-{n}"),
+                range(settings.SIGN_IN_ATTEMPTS),
+            )
+        )
+    assert all("not correct" in page for page in pages)
+    assert "Too many attempts" in _sign_in(base_url, cookie, token, "wrong-again")
+
+    served = [line.split() for line in access_log.read_text().splitlines() if line.strip()]
+    assert len({pid for pid, _status in served}) == 2, "the requests did not reach both workers"

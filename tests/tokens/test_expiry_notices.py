@@ -78,6 +78,7 @@ def test_the_dashboard_warns_about_tokens_expiring_soon(signed_in, user):
 def test_expired_tokens_show_as_expired_with_the_date(signed_in, user):
     make_personal_token(user, name="old", expires_in_days=1)
     with time_machine.travel(timezone.now() + timedelta(days=2)):
+        signed_in.force_login(user)  # the first session has expired (SESSION_IDLE_MINUTES)
         body = signed_in.get(reverse("tokens:personal")).content.decode()
     assert "badge-expired" in body
     assert 'title="' in body.split("badge-expired")[0].rsplit("<tr", 1)[1]

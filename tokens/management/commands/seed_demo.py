@@ -17,6 +17,7 @@ DEMO_USERS = [
     ("admin@acme.test", "Adam Admin", Membership.Role.SUPER_ADMIN),
     ("dev@acme.test", "Dana Developer", Membership.Role.MEMBER),
 ]
+DEMO_SUPERUSER = "admin@acme.test"
 
 
 class Command(BaseCommand):
@@ -31,6 +32,8 @@ class Command(BaseCommand):
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
             users[email] = user
+        # The demo's Django superuser: admin@acme.test opens /admin/ (README).
+        User.objects.filter(email=DEMO_SUPERUSER).update(is_staff=True, is_superuser=True)
         acme, _ = Organization.objects.get_or_create(
             slug="acme",
             # Acme predates the CI-token policy, so personal-token deploys are still on.
@@ -55,7 +58,8 @@ class Command(BaseCommand):
         self._seed_deployments(acme, web, api)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready: sign in as {', '.join(users)} with password {DEMO_PASSWORD!r}."
+                f"Demo data ready: sign in as {', '.join(users)} with password {DEMO_PASSWORD!r}; "
+                f"{DEMO_SUPERUSER} can also open /admin/."
             )
         )
 
