@@ -19,6 +19,8 @@ GUIDES = {
     "deployment-tokens": "deployment-tokens.md",
     "api": "api.md",
     "security": "security.md",
+    "webhooks": "webhooks.md",
+    "audit-export": "audit-export.md",
 }
 _FILE_TO_SLUG = {filename: slug for slug, filename in GUIDES.items()}
 _MD_LINK = re.compile(r'href="([a-z-]+\.md)(#[^"]*)?"')

@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("tokens.urls")),
     path("orgs/<slug:org>/", include("orgs.urls")),
     path("invitations/<str:secret>/", invitation, name="invitation"),
+    path("orgs/<slug:org>/", include("events.urls")),
     path("api/v1/", api.urls),
     path("docs/", guide, name="guide-index"),
     path("docs/<slug:slug>/", guide, name="guide"),

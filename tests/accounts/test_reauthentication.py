@@ -33,6 +33,7 @@ GUARDED = {
     "tokens:deploy-auth-policy",
     "orgs:member-role",
     "orgs:two-factor-policy",
+    "events:webhooks",  # adding an endpoint mints its signing secret
     "mfa_activate_totp",
     "mfa_deactivate_totp",
     "mfa_generate_recovery_codes",
