@@ -13,13 +13,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts import emails
 from accounts.models import User
+from accounts.tasks import send_email
 from lib.errors import RuleError
 from orgs import access, audit
 from orgs.audit import Actor
@@ -211,21 +211,20 @@ def _mail_after_commit(invitation: Invitation, secret: str) -> None:
 
 
 def send_invitation_email(invitation: Invitation, secret: str) -> None:
-    """The one place an invitation is mailed (a job queue can take it over from here)."""
+    """The one place an invitation is mailed, through the job queue."""
     inviter = invitation.invited_by.email if invitation.invited_by else "An administrator"
     name = " ".join(invitation.organization.name.split())  # no line breaks in a header
     link = f"{settings.SITE_URL}{accept_path(secret)}"
-    send_mail(
+    send_email(
+        invitation.email,
         subject=f"You are invited to join {name} on Tokendesk",
-        message=(
+        body=(
             f"{inviter} invited you to join {name} on Tokendesk as "
             f"{invitation.get_role_display().lower()}.\n\n"
             f"Accept the invitation:\n{link}\n\n"
             f"The link works once and expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC. "
             "If you did not expect it, ignore this message.\n"
         ),
-        from_email=None,
-        recipient_list=[invitation.email],
     )
 
 
