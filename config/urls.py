@@ -34,6 +34,7 @@ urlpatterns = [
     ),
     path("", include("tokens.urls")),
     path("orgs/<slug:org>/", include("orgs.urls")),
+    path("orgs/<slug:org>/", include("events.urls")),
     path("docs/", guide, name="guide-index"),
     path("docs/<slug:slug>/", guide, name="guide"),
     path("cli/", cli_page, name="cli"),

@@ -381,9 +381,18 @@ def audit_log(request: HtmxHttpRequest, org: str) -> HttpResponse:
         "events": events,
         "older_url": _older_url(request, older),
         "action_labels": audit.ACTIONS,
+        "export_query": _export_query(request),
     }
     template = f"{AUDIT_PAGE}#audit-table" if request.htmx else AUDIT_PAGE
     return render(request, template, context, status=status)
+
+
+def _export_query(request: HtmxHttpRequest) -> str:
+    """The filters, for the export links (which stream the whole filtered log)."""
+    query = request.GET.copy()
+    for name in ("before", "format", "page"):
+        query.pop(name, None)
+    return query.urlencode()
 
 
 def _older_url(request: HtmxHttpRequest, before: int | None) -> str | None:

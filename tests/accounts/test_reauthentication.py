@@ -32,6 +32,7 @@ GUARDED = {
     "tokens:deployment-generate",
     "tokens:deploy-auth-policy",
     "orgs:member-role",
+    "events:webhooks",  # adding an endpoint mints its signing secret
     "mfa_activate_totp",
     "mfa_deactivate_totp",
     "mfa_generate_recovery_codes",
