@@ -19,6 +19,7 @@ GUIDES = {
     "deployment-tokens": "deployment-tokens.md",
     "api": "api.md",
     "security": "security.md",
+    "production": "production.md",
     "webhooks": "webhooks.md",
     "audit-export": "audit-export.md",
 }
