@@ -3,13 +3,18 @@
 signature checked against the provider's keys, userinfo."""
 
 import socket
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.core import checks
+from django.utils import timezone
 
 from accounts.models import User
+from orgs import invitations
+from orgs.audit import Actor
+from orgs.models import Invitation, Membership
 from tests import factories
 from tests.sso.idp import PROVIDER_ID, configure, sign_in_through_provider
 
@@ -148,3 +153,44 @@ def test_a_callback_with_a_made_up_code_is_refused_clearly(client, sso_settings)
     assert answer.status_code == 401
     assert "did not complete" in answer.content.decode()
     assert signed_in_as(client) is None
+
+
+def _invite(email: str):
+    organization = factories.make_org("acme", owner="owner@example.test")
+    owner = Membership.objects.get(organization=organization, role="owner")
+    return invitations.invitation_create(
+        organization=organization,
+        email=email,
+        role="member",
+        by=owner,
+        actor=Actor(user=owner.user),
+    )
+
+
+def test_an_invited_address_outside_the_allowed_domains_gets_an_account(client, sso_settings):
+    sent = _invite("Stranger@elsewhere.test")
+
+    answer = sign_in_through_provider(client, "stranger@elsewhere.test")
+
+    assert answer.status_code == 302
+    person = signed_in_as(client)
+    assert person.email == "stranger@elsewhere.test"
+    # They join the organization by accepting the invitation, signed in as themselves.
+    accept = invitations.accept_path(sent.secret)
+    client.post(accept)
+    assert Membership.objects.filter(user=person, organization__slug="acme").exists()
+
+
+def test_a_revoked_or_expired_invitation_lets_nobody_in(client, sso_settings):
+    sent = _invite("stranger@elsewhere.test")
+    Invitation.objects.filter(pk=sent.invitation.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    assert sign_in_through_provider(client, "stranger@elsewhere.test").status_code == 403
+
+    owner = Membership.objects.get(role="owner")
+    invitations.invitation_revoke(
+        invitation=sent.invitation, by=owner, actor=Actor(user=owner.user)
+    )
+    assert sign_in_through_provider(client, "stranger@elsewhere.test").status_code == 403
+    assert not User.objects.filter(email="stranger@elsewhere.test").exists()
