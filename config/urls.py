@@ -9,6 +9,7 @@ from config.cli_downloads import cli_file, cli_page
 from config.health import healthz, readyz
 from config.metrics import metrics_view
 from lib.ids import IdConverter
+from orgs.invitation_views import invitation
 from tokens.api import api
 from tokens.views import dashboard
 
@@ -34,6 +35,7 @@ urlpatterns = [
     ),
     path("", include("tokens.urls")),
     path("orgs/<slug:org>/", include("orgs.urls")),
+    path("invitations/<str:secret>/", invitation, name="invitation"),
     path("orgs/<slug:org>/", include("events.urls")),
     path("docs/", guide, name="guide-index"),
     path("docs/<slug:slug>/", guide, name="guide"),

@@ -35,6 +35,7 @@ GUARDED = {
     "tokens:deployment-generate",
     "tokens:deploy-auth-policy",
     "orgs:member-role",
+    "orgs:two-factor-policy",
     "events:webhooks",  # adding an endpoint mints its signing secret
     "mfa_activate_totp",
     "mfa_deactivate_totp",
@@ -45,7 +46,8 @@ GUARDED = {
 # What a view's source calls when it mints a token or widens access.
 MINTING_CALLS = re.compile(
     r"\b(token_issue|token_regenerate|token_reset|token_rotate|tokens_revoke_all|"
-    r"membership_change_role|organization_set_personal_token_deploys)\("
+    r"membership_change_role|organization_set_personal_token_deploys|"
+    r"organization_set_require_two_factor)\("
 )
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orgs", "0005_scale_indexes"),
+        ("orgs", "0007_scale_indexes"),
         ("tokens", "0005_backfill_creators_and_audit_projects"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -49,7 +49,7 @@ def drop_trigram_indexes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orgs", "0004_audit_event_project_backfill"),
+        ("orgs", "0006_organization_require_two_factor"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
