@@ -10,6 +10,7 @@ from config.health import healthz, readyz
 from lib.ids import IdConverter
 from tokens.api import api
 from tokens.views import dashboard
+from trust import api as trust_api  # noqa: F401  (registers /api/v1/oidc/token)
 
 register_converter(IdConverter, "id")
 
@@ -29,6 +30,7 @@ urlpatterns = [
         name="security-sign-out-others",
     ),
     path("", include("tokens.urls")),
+    path("", include("trust.urls")),
     path("orgs/<slug:org>/", include("orgs.urls")),
     path("api/v1/", api.urls),
     path("docs/", guide, name="guide-index"),

@@ -27,6 +27,10 @@ ACTIONS = {
     "project.delete": "Project deleted",
     "org.token_policy": "Token policy changed",
     "org.deploy_policy": "Deploy-auth policy changed",
+    "publisher.create": "Trusted publisher added",
+    "publisher.update": "Trusted publisher changed",
+    "publisher.delete": "Trusted publisher removed",
+    "oidc.exchange": "Token issued to a trusted publisher",
 }
 
 
