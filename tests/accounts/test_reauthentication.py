@@ -31,6 +31,9 @@ GUARDED = {
     "tokens:ci-reset",
     "tokens:deployment-generate",
     "tokens:deploy-auth-policy",
+    "trust:publisher-create",
+    "trust:publisher-edit",
+    "trust:publisher-delete",
     "orgs:member-role",
     "mfa_activate_totp",
     "mfa_deactivate_totp",
@@ -41,7 +44,8 @@ GUARDED = {
 # What a view's source calls when it mints a token or widens access.
 MINTING_CALLS = re.compile(
     r"\b(token_issue|token_regenerate|token_reset|token_rotate|tokens_revoke_all|"
-    r"membership_change_role|organization_set_personal_token_deploys)\("
+    r"membership_change_role|organization_set_personal_token_deploys|"
+    r"publisher_create|publisher_update|publisher_delete)\("
 )
 
 
