@@ -3,6 +3,7 @@ from django.conf import settings
 
 from tokens import permissions as perms
 from trust import services
+from trust.models import PROVIDERS
 
 CLAIM_FIELDS = ("repository", "project_path", "ref", "environment", "workflow_ref")
 CLAIM_HELP = {
@@ -41,9 +42,8 @@ class TrustedPublisherForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        kinds = {"github": "GitHub Actions", "gitlab": "GitLab CI"}
         self.fields["issuer"].choices = [
-            (url, f"{kinds[kind]} ({url})")
+            (url, f"{PROVIDERS[kind]} ({url})")
             for url, kind in settings.TRUSTED_PUBLISHER_ISSUERS.items()
         ]
         for name in CLAIM_FIELDS:

@@ -6,6 +6,8 @@ from django.utils import timezone
 
 from orgs.models import Project
 
+PROVIDERS = {"github": "GitHub Actions", "gitlab": "GitLab CI"}
+
 
 class TrustedPublisher(models.Model):
     """A project trusts ID tokens of `issuer` for `audience` whose claims equal every one of
@@ -35,6 +37,11 @@ class TrustedPublisher(models.Model):
 
     def __str__(self) -> str:
         return self.audit_label
+
+    @property
+    def provider(self) -> str:
+        kind = settings.TRUSTED_PUBLISHER_ISSUERS.get(self.issuer)
+        return PROVIDERS.get(kind, "Issuer no longer allowed")
 
     @property
     def organization(self):
