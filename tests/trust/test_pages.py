@@ -119,3 +119,17 @@ def test_another_projects_policy_is_404(client, world):
     assert client.get(url("api", f"{policy.pk}/edit/")).status_code == 404
     assert client.post(url("api", f"{policy.pk}/delete/")).status_code == 404
     assert TrustedPublisher.objects.exists()
+
+
+def test_the_deploy_auth_checklist_offers_trusted_publishing(client, world):
+    login(client, "owner@x.test")
+    page = client.get("/orgs/acme/settings/deploy-auth/").content.decode()
+    assert "switch this project to trusted publishing" in page
+    assert 'href="/docs/trusted-publishing/"' in page
+    assert client.get("/docs/trusted-publishing/").status_code == 200
+
+
+def test_the_deployment_tokens_page_links_here(client, world):
+    login(client, "owner@x.test")
+    page = client.get("/orgs/acme/projects/web/settings/deployment-tokens/").content.decode()
+    assert f'href="{url()}"' in page
