@@ -54,6 +54,7 @@ bench: $(BENCH_STAMP)
 		echo "Installing Debian's wrk for the HTTP load"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/oidc_exchange.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
