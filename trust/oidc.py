@@ -23,6 +23,7 @@ KEY_TYPES = {"RS256": "RSA", "ES256": "EC"}
 LEEWAY_SECONDS = 60
 MAX_DOCUMENT_BYTES = 256 * 1024
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "jti"]
+DOWN_SECONDS = 10
 
 
 class IdTokenRefused(Exception):
@@ -108,7 +109,7 @@ def signing_key(issuer: str, kid: str | None, algorithm: str):
     # Not cached (or the TTL passed): fetch. Cached without this kid: fetch again, but at
     # most once per period, so made-up key ids cannot turn us into the issuer's load test.
     if keys is None or (_find(keys, kid) is None and _may_refresh(issuer)):
-        keys = _fetch_keys(issuer)
+        keys = _fetch_keys_or_remember_failure(issuer)
         cache.set(_cache_key("jwks", issuer), keys, settings.TRUSTED_PUBLISHER_JWKS_TTL)
     key = _find(keys, kid)
     if key is None:
@@ -137,7 +138,20 @@ def _cache_key(what: str, issuer: str) -> str:
 
 
 def forget_keys(issuer: str) -> None:
-    cache.delete_many([_cache_key("jwks", issuer), _cache_key("fetched", issuer)])
+    cache.delete_many([_cache_key(what, issuer) for what in ("jwks", "fetched", "down")])
+
+
+def _fetch_keys_or_remember_failure(issuer: str) -> list[dict]:
+    """An issuer that just failed is not asked again for DOWN_SECONDS: each request would
+    otherwise hold a worker for up to the HTTP timeout while the issuer is away."""
+    down = _cache_key("down", issuer)
+    if cache.get(down):
+        raise IssuerUnavailable("the issuer could not be reached moments ago")
+    try:
+        return _fetch_keys(issuer)
+    except IssuerUnavailable:
+        cache.set(down, 1, DOWN_SECONDS)
+        raise
 
 
 def _fetch_keys(issuer: str) -> list[dict]:

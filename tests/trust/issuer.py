@@ -22,6 +22,7 @@ class LoopbackIssuer:
         self.keys: dict[str, tuple[str, object]] = {}  # kid -> (alg, private key)
         self.requests: list[str] = []
         self.actions_claims: dict = {}
+        self.failing = False  # True: discovery answers 500, as an issuer having an outage
         self.add_key("RS256")
         self.add_key("ES256")
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -105,7 +106,9 @@ class LoopbackIssuer:
             def do_GET(self):
                 url = urlsplit(self.path)
                 issuer.requests.append(url.path)
-                if url.path == "/.well-known/openid-configuration":
+                if issuer.failing and url.path != "/actions-token":
+                    self._json(500, {"message": "outage"})
+                elif url.path == "/.well-known/openid-configuration":
                     self._json(200, {"issuer": issuer.url, "jwks_uri": issuer.url + "/jwks"})
                 elif url.path == "/jwks":
                     self._json(200, issuer.jwks())

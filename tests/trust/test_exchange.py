@@ -274,6 +274,21 @@ def test_issuer_down_answers_503_with_retry_after(client, issuer, world):
     assert id_token not in response.content.decode()
 
 
+def test_an_issuer_in_an_outage_is_not_asked_again_at_once_then_used_again(client, issuer, world):
+    from trust import oidc
+
+    issuer.failing = True
+    first = post(client, issuer.sign(issuer.claims(AUDIENCE)))
+    assert first.status_code == 503 and first["Retry-After"]
+    asked = len(issuer.requests)
+    # For the next few seconds requests do not wait on it again.
+    assert post(client, issuer.sign(issuer.claims(AUDIENCE))).status_code == 503
+    assert len(issuer.requests) == asked
+    issuer.failing = False
+    oidc.forget_keys(issuer.url)  # what the passing of DOWN_SECONDS does
+    assert post(client, issuer.sign(issuer.claims(AUDIENCE))).status_code == 201
+
+
 def test_a_policy_of_another_project_does_not_open_this_one(client, issuer, world):
     id_token = issuer.sign(issuer.claims(AUDIENCE))
     # acme/api has no policy: the web repository's ID token opens nothing there.
