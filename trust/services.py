@@ -236,6 +236,10 @@ def exchange(*, id_token: str, project: str, ip: str | None, user_agent: str = "
     jti = claims["jti"]
     if not isinstance(jti, str) or not jti or len(jti) > VALUE_MAX_LENGTH:
         raise oidc.IdTokenRefused("missing claim: jti")
+    try:
+        id_token_expires_at = datetime.fromtimestamp(claims["exp"], tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        raise oidc.IdTokenRefused("malformed: exp is out of range") from None
     policy, matched = match_policy(policies, claims)
     if OidcExchange.objects.filter(issuer=issuer, jti=jti).exists():
         raise oidc.IdTokenRefused("replayed: this ID token was already exchanged")
@@ -259,7 +263,7 @@ def exchange(*, id_token: str, project: str, ip: str | None, user_agent: str = "
                 jti=jti,
                 subject=subject,
                 claims=matched,
-                id_token_expires_at=datetime.fromtimestamp(claims["exp"], tz=UTC),
+                id_token_expires_at=id_token_expires_at,
             )
             audit.record(
                 "oidc.exchange",

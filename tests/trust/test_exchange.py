@@ -154,6 +154,11 @@ def test_issued_in_the_future(client, issuer, world):
     assert_refused(post(client, id_token), "not yet valid", id_token)
 
 
+def test_an_absurd_expiry_is_refused_not_a_500(client, issuer, world):
+    id_token = issuer.sign(issuer.claims(AUDIENCE, exp=10**20))
+    assert_refused(post(client, id_token), "malformed", id_token)
+
+
 def test_a_small_clock_skew_is_tolerated(client, issuer, world):
     now = int(time.time())
     id_token = issuer.sign(issuer.claims(AUDIENCE, iat=now + 20, nbf=now + 20))

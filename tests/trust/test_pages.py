@@ -133,3 +133,12 @@ def test_the_deployment_tokens_page_links_here(client, world):
     login(client, "owner@x.test")
     page = client.get("/orgs/acme/projects/web/settings/deployment-tokens/").content.decode()
     assert f'href="{url()}"' in page
+
+
+def test_the_admin_lists_policies_and_exchanges_read_only(client, world):
+    from accounts.models import User
+
+    client.force_login(User.objects.create_superuser("root@x.test", "pw"))
+    assert client.get("/admin/trust/trustedpublisher/").status_code == 200
+    assert client.get("/admin/trust/oidcexchange/").status_code == 200
+    assert client.get("/admin/trust/trustedpublisher/add/").status_code == 403
