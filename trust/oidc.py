@@ -86,8 +86,10 @@ def verify(
         )
     except jwt.ExpiredSignatureError:
         raise IdTokenRefused("expired: the ID token's exp has passed") from None
-    except (jwt.ImmatureSignatureError, jwt.InvalidIssuedAtError):
+    except jwt.ImmatureSignatureError:
         raise IdTokenRefused("not yet valid: nbf or iat is in the future") from None
+    except jwt.InvalidIssuedAtError:
+        raise IdTokenRefused("malformed: iat is not a time") from None
     except jwt.InvalidAudienceError:
         raise IdTokenRefused("audience: no trust policy expects this aud") from None
     except jwt.InvalidIssuerError:
