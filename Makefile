@@ -18,9 +18,13 @@ $(STAMP): pyproject.toml clients/cli/pyproject.toml
 install: $(STAMP)
 
 # DEBUG=1: development settings (.env with fresh secrets, plain HTTP); production leaves it unset.
+# The web server and one background worker (e-mails, webhooks, scheduled work) together:
+# Ctrl-C stops both, and the worker also stops if the server exits.
 run: install
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py seed_demo
+	@DEBUG=1 $(BIN)/python manage.py worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Browser tests drive Debian's chromium; install it when missing (needs root, as in CI).

@@ -20,6 +20,8 @@ GUIDES = {
     "trusted-publishing": "trusted-publishing.md",
     "api": "api.md",
     "security": "security.md",
+    "webhooks": "webhooks.md",
+    "audit-export": "audit-export.md",
 }
 _FILE_TO_SLUG = {filename: slug for slug, filename in GUIDES.items()}
 _MD_LINK = re.compile(r'href="([a-z-]+\.md)(#[^"]*)?"')

@@ -53,11 +53,14 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "allauth.usersessions",
+    "django_tasks",
+    "django_tasks_db",
     "ops",
     "lib",
     "accounts",
     "orgs",
     "tokens",
+    "events",
     "trust",
 ]
 
@@ -74,6 +77,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "orgs.middleware.TwoFactorRequiredRedirect",
     "tokens.middleware.LegacyCredentialHeaders",
     "tokens.middleware.TokenExpiryHeader",
     "tokens.middleware.JsonApiErrors",
@@ -260,6 +264,31 @@ TRUSTED_PUBLISHER_JWKS_REFRESH_SECONDS = 60
 TRUSTED_PUBLISHER_HTTP_TIMEOUT = 5
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tokendesk@localhost")
+
+# Background jobs (django-tasks, the backport of Django 6's django.tasks): e-mails and webhook
+# deliveries are queued in the database and run by `manage.py worker`, which also runs the
+# scheduled work. TASKS_BACKEND=immediate runs each job inline instead (no worker needed).
+TASKS_BACKEND = env_str("TASKS_BACKEND", "database")
+if TASKS_BACKEND not in {"database", "immediate"}:
+    raise ImproperlyConfigured("TASKS_BACKEND must be 'database' or 'immediate'.")
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend"
+        if TASKS_BACKEND == "database"
+        else "django_tasks.backends.immediate.ImmediateBackend"
+    }
+}
+# How often a worker runs the scheduled work (expiry notices, webhook retries).
+SCHEDULER_INTERVAL_SECONDS = env_int("SCHEDULER_INTERVAL_SECONDS", 60)
+
+# Organization webhooks (docs/webhooks.md). Signing secrets are encrypted at rest with a key
+# derived from WEBHOOK_SECRET_KEY, or from SECRET_KEY when it is unset.
+WEBHOOK_SECRET_KEY = env_str("WEBHOOK_SECRET_KEY")
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24)
+WEBHOOKS_REQUIRE_HTTPS = env_bool("WEBHOOKS_REQUIRE_HTTPS", default=True)
+# Only for tests and closed networks: let endpoints resolve to loopback or private addresses.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -8,6 +8,7 @@ from accounts.guides import guide
 from config.cli_downloads import cli_file, cli_page
 from config.health import healthz, readyz
 from lib.ids import IdConverter
+from orgs.invitation_views import invitation
 from tokens.api import api
 from tokens.views import dashboard
 from trust import api as trust_api  # noqa: F401  (registers /api/v1/oidc/token)
@@ -32,6 +33,8 @@ urlpatterns = [
     path("", include("tokens.urls")),
     path("", include("trust.urls")),
     path("orgs/<slug:org>/", include("orgs.urls")),
+    path("invitations/<str:secret>/", invitation, name="invitation"),
+    path("orgs/<slug:org>/", include("events.urls")),
     path("api/v1/", api.urls),
     path("docs/", guide, name="guide-index"),
     path("docs/<slug:slug>/", guide, name="guide"),

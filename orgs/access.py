@@ -6,13 +6,34 @@ organization's pages do not exist for you."""
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
-from orgs.models import Membership, Project
+from accounts import two_factor
+from orgs.models import Membership, Organization, Project
 
 Role = Membership.Role
 ADMIN_ROLES = (Role.OWNER, Role.SUPER_ADMIN)
 
 
+class TwoFactorRequired(Exception):
+    """The organization requires two-factor sign-in and this member has none: its pages
+    answer the enrol page instead (orgs.middleware)."""
+
+    def __init__(self, organization: Organization):
+        super().__init__(organization.slug)
+        self.organization = organization
+
+
 def membership_or_404(request: HttpRequest, org_slug: str) -> Membership:
+    """The signed-in person's membership of the organization, or 404. Every page of an
+    organization starts here, so its two-factor requirement is enforced here too (the
+    organization is fetched with the membership: no extra query when nothing is required)."""
+    membership = unchecked_membership_or_404(request, org_slug)
+    if membership.organization.require_two_factor and not two_factor.has_two_factor(request.user):
+        raise TwoFactorRequired(membership.organization)
+    return membership
+
+
+def unchecked_membership_or_404(request: HttpRequest, org_slug: str) -> Membership:
+    """Only for the page that asks a member to enrol: no two-factor check."""
     return get_object_or_404(
         Membership.objects.select_related("organization"),
         user=request.user,
@@ -56,3 +77,14 @@ def deployment_token_project_ids(membership: Membership) -> set[int]:
     if not is_admin(membership):
         projects = projects.filter(maintainers=membership.user_id)
     return set(projects.values_list("pk", flat=True))
+
+
+def can_manage_invitation(actor: Membership | None, invitation) -> bool:
+    """Resend or revoke: the same people who could have sent it (super admins never touch
+    an invitation to become an owner)."""
+    return (
+        actor is not None
+        and actor.organization_id == invitation.organization_id
+        and is_admin(actor)
+        and can_assign_role(actor, invitation.role)
+    )

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from orgs.models import AuditEvent, Membership, Organization, Project
+from orgs.models import AuditEvent, Invitation, Membership, Organization, Project
 
 
 class MembershipInline(admin.TabularInline):
@@ -33,6 +33,27 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_select_related = ["organization"]
     search_fields = ["actor_label", "target_label", "action"]
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read-only and without the digest: invitations are sent, resent and revoked from the
+    organization's members page, where each change is audited."""
+
+    list_display = ["email", "organization", "role", "created_at", "expires_at", "accepted_at"]
+    list_filter = ["role"]
+    list_select_related = ["organization"]
+    search_fields = ["email", "organization__slug"]
+    exclude = ["digest"]
 
     def has_add_permission(self, request) -> bool:
         return False

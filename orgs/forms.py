@@ -1,12 +1,13 @@
 from datetime import UTC, date, datetime, time, timedelta
 
 from django import forms
+from django.contrib.auth import password_validation
 
 from accounts.models import User
 from lib.ids import MAX_ID, ModelIdsField
 from lib.limits import MAX_TOKEN_LIFETIME_DAYS
 from orgs.audit import ACTIONS
-from orgs.models import Membership, current_action
+from orgs.models import Membership, Project, current_action
 
 
 class ProjectCreateForm(forms.Form):
@@ -47,6 +48,58 @@ class MemberAddForm(forms.Form):
     role = forms.ChoiceField(
         label="Role", choices=Membership.Role.choices, initial=Membership.Role.MEMBER
     )
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(
+        label="E-mail", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "off"})
+    )
+    role = forms.ChoiceField(
+        label="Role", choices=Membership.Role.choices, initial=Membership.Role.MEMBER
+    )
+    projects = ModelIdsField(
+        label="Maintainer of",
+        queryset=Project.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Members only: projects whose deployment tokens they will manage.",
+    )
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["projects"].queryset = Project.objects.filter(organization=organization)
+
+
+class AcceptInvitationForm(forms.Form):
+    """A new person's password. Django's validators run against an unsaved user with the
+    invited address, so the similarity check sees the e-mail."""
+
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "autofocus": True}),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "The two passwords differ.")
+        elif first:
+            try:
+                password_validation.validate_password(first, User(email=self.email))
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
 
 
 class MemberRoleForm(forms.Form):

@@ -25,6 +25,10 @@ class Organization(models.Model):
         blank=True,
         help_text="Longest lifetime allowed for CI and deployment tokens; empty for no limit.",
     )
+    require_two_factor = models.BooleanField(
+        default=False,
+        help_text="Members without two-factor sign-in see only a page asking them to enrol.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = OrganizationQuerySet.as_manager()
@@ -244,3 +248,90 @@ class Deployment(models.Model):
     @property
     def audit_label(self) -> str:
         return str(self)
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def visible_to(self, user) -> "InvitationQuerySet":
+        """Invitations of the organizations `user` administers (owners and super admins):
+        another organization's invitation ids do not exist for anyone else."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(
+            organization__memberships__user=user,
+            organization__memberships__role__in=[
+                Membership.Role.OWNER,
+                Membership.Role.SUPER_ADMIN,
+            ],
+        )
+
+    def open(self) -> "InvitationQuerySet":
+        """Neither accepted nor revoked; expired ones included (the list offers to resend)."""
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+
+
+class Invitation(models.Model):
+    """An e-mailed, single-use link that makes its holder a member with `role`.
+
+    Only the SHA-256 digest of the link's secret is stored (like tokens, never the
+    plaintext); the secret is 32 random bytes, so a keyed hash would add nothing."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField()
+    role = models.CharField(
+        max_length=20, choices=Membership.Role.choices, default=Membership.Role.MEMBER
+    )
+    projects = models.ManyToManyField(
+        Project,
+        blank=True,
+        related_name="+",
+        help_text="Projects the invitee will maintain (members only).",
+    )
+    digest = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Set when "Resend" replaced this link with a new one, so the old link can say so.
+    replaced_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One open invitation per address and organization; a resend revokes the old
+            # one in the same transaction as it creates the new one.
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="one_open_invitation_per_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization} ({self.role})"
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.email} ({self.role})"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from accounts import two_factor
 from accounts.models import User
 from lib.errors import RuleError
 from lib.limits import MAX_TOKEN_LIFETIME_DAYS
@@ -22,6 +23,10 @@ REF_MAX_LENGTH = Deployment._meta.get_field("ref").max_length
 ENVIRONMENT_MAX_LENGTH = Deployment._meta.get_field("environment").max_length
 # Letters, digits, dashes and underscores, starting and ending with a letter or digit.
 ENVIRONMENT_PATTERN = r"^[A-Za-z0-9](?:[-A-Za-z0-9_]*[A-Za-z0-9])?$"
+
+
+class NoSuchAccount(RuleError):
+    """Adding someone who has no account yet: the page offers to invite them instead."""
 
 
 def _lock_owners(organization: Organization) -> list[Membership]:
@@ -49,8 +54,9 @@ def membership_add(
         raise PermissionDenied("Only owners can add owners.")
     user = User.objects.filter(email=email.strip().lower()).first()
     if user is None:
-        raise RuleError(
-            "No Tokendesk account uses that e-mail. Ask them to sign in once, then add them.",
+        raise NoSuchAccount(
+            "No Tokendesk account uses that e-mail yet. Send them an invitation: they join "
+            "when they accept it.",
             field="email",
         )
     try:
@@ -303,4 +309,27 @@ def organization_set_personal_token_deploys(
         audit.record(
             "org.deploy_policy", actor=actor, organization=organization,
             data={"allow_personal_token_deploys": allowed},
+        )  # fmt: skip
+
+
+def organization_set_require_two_factor(
+    *, organization: Organization, required: bool, by: Membership, actor: Actor
+) -> None:
+    """Turn the organization's two-factor requirement on or off. Whoever turns it on must
+    have a second factor, so no one locks themselves (and everyone else) out of it."""
+    if by.organization_id != organization.pk or not access.is_admin(by):
+        raise PermissionDenied("Only owners and super admins change security policies.")
+    if required and not two_factor.has_two_factor(by.user):
+        raise RuleError(
+            "Set up two-factor authentication for your own account first: "
+            "otherwise you would be locked out too."
+        )
+    if organization.require_two_factor == required:
+        return
+    with transaction.atomic():
+        organization.require_two_factor = required
+        organization.save(update_fields=["require_two_factor"])
+        audit.record(
+            "org.two_factor_policy", actor=actor, organization=organization,
+            data={"require_two_factor": required},
         )  # fmt: skip

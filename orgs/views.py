@@ -10,20 +10,22 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import two_factor
 from accounts.reauthentication import reauthentication_required
 from lib.errors import RuleError
 from lib.ui import HtmxHttpRequest, finish, refuse, render_dialog
-from orgs import access, audit, services
+from orgs import access, audit, invitations, services
 from orgs.audit import Actor
 from orgs.forms import (
     AuditFilterForm,
+    InviteForm,
     MemberAddForm,
     MemberRoleForm,
     ProjectCreateForm,
     ProjectEditForm,
     TokenPolicyForm,
 )
-from orgs.models import AuditEvent, Membership, Project
+from orgs.models import AuditEvent, Invitation, Membership, Project
 from orgs.signals import project_dependents
 
 OVERVIEW_PAGE = "orgs/overview.html"
@@ -213,18 +215,46 @@ def _with_manageable(membership: Membership, member: Membership) -> Membership:
 
 def _members_context(membership: Membership) -> dict:
     organization = membership.organization
-    members = (
+    members = list(
         Membership.objects.filter(organization=organization)
         .select_related("user")
         .order_by("user__email")
     )
+    is_admin = access.is_admin(membership)
     return {
         "organization": organization,
         "membership": membership,
-        "is_admin": access.is_admin(membership),
+        "is_admin": is_admin,
         "members": [_with_manageable(membership, member) for member in members],
         "assignable_roles": _assignable_roles(membership),
+        "invitations": _pending_invitations(membership),
+        **(_two_factor_context(members) if is_admin else {}),
     }
+
+
+def _two_factor_context(members: list[Membership]) -> dict:
+    """For admins: who signs in with a second factor, and who would be asked to enrol."""
+    enrolled = two_factor.users_with_two_factor(member.user_id for member in members)
+    return {
+        "two_factor_ids": enrolled,
+        "without_two_factor": [m.user.email for m in members if m.user_id not in enrolled],
+    }
+
+
+def _pending_invitations(membership: Membership) -> list[Invitation]:
+    if not access.is_admin(membership):
+        return []
+    pending = list(
+        Invitation.objects.visible_to(membership.user)
+        .filter(organization=membership.organization)
+        .open()
+        .select_related("invited_by")
+        .prefetch_related("projects")
+        .order_by("email")
+    )
+    for invitation in pending:
+        invitation.manageable = access.can_manage_invitation(membership, invitation)
+    return pending
 
 
 def _member_or_404(membership: Membership, membership_id: int) -> Membership:
@@ -271,6 +301,23 @@ def member_add(request: HtmxHttpRequest, org: str) -> HttpResponse:
                 by=membership,
                 actor=Actor.from_request(request),
             )
+        except services.NoSuchAccount as error:
+            # Nobody to add yet: offer the invitation, filled in with what was typed and
+            # saying why next to the address.
+            invite = InviteForm(
+                {"email": form.cleaned_data["email"], "role": form.cleaned_data["role"]},
+                organization=membership.organization,
+            )
+            invite.is_valid()
+            invite.add_error(error.field, error.message)
+            return _members_dialog(
+                request,
+                membership,
+                "member-invite",
+                status=422,
+                form=invite,
+                action=reverse("orgs:member-invite", args=[org]),
+            )
         except RuleError as error:
             form.add_error(error.field, error.message)
         else:
@@ -281,6 +328,99 @@ def member_add(request: HtmxHttpRequest, org: str) -> HttpResponse:
                 event=MEMBERS_CHANGED,
             )
     return _members_dialog(request, membership, "member-add", status=422, form=form)
+
+
+# Invitations ----------------------------------------------------------------------------
+
+
+def _invitation_or_404(request: HtmxHttpRequest, membership: Membership, pk: int) -> Invitation:
+    return get_object_or_404(
+        Invitation.objects.visible_to(request.user)
+        .filter(organization=membership.organization)
+        .select_related("organization"),
+        pk=pk,
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_invite(request: HtmxHttpRequest, org: str) -> HttpResponse:
+    membership = access.membership_or_404(request, org)
+    _admin_or_403(membership)
+    organization = membership.organization
+    if request.method == "GET":
+        form = InviteForm(organization=organization, initial={"role": Membership.Role.MEMBER})
+        return _members_dialog(request, membership, "member-invite", form=form)
+    form = InviteForm(request.POST, organization=organization)
+    if form.is_valid():
+        try:
+            sent = invitations.invitation_create(
+                organization=organization,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                projects=list(form.cleaned_data["projects"]),
+                by=membership,
+                actor=Actor.from_request(request),
+            )
+        except RuleError as error:
+            form.add_error(error.field, error.message)
+        else:
+            return finish(
+                request,
+                f"Invitation sent to {sent.invitation.email}. The link works once, for 7 days.",
+                redirect_to=reverse("orgs:members", args=[org]),
+                event=MEMBERS_CHANGED,
+            )
+    return _members_dialog(request, membership, "member-invite", status=422, form=form)
+
+
+@never_cache
+@login_required
+@require_POST
+def invitation_resend(request: HtmxHttpRequest, org: str, invitation_id: int) -> HttpResponse:
+    membership = access.membership_or_404(request, org)
+    _admin_or_403(membership)
+    invitation = _invitation_or_404(request, membership, invitation_id)
+    back = reverse("orgs:members", args=[org])
+    try:
+        invitations.invitation_resend(
+            invitation=invitation, by=membership, actor=Actor.from_request(request)
+        )
+    except RuleError as error:
+        return refuse(request, error.message, redirect_to=back)
+    return finish(
+        request,
+        f"A new invitation link was sent to {invitation.email}; the previous one no longer works.",
+        redirect_to=back,
+        event=MEMBERS_CHANGED,
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def invitation_revoke(request: HtmxHttpRequest, org: str, invitation_id: int) -> HttpResponse:
+    membership = access.membership_or_404(request, org)
+    _admin_or_403(membership)
+    invitation = _invitation_or_404(request, membership, invitation_id)
+    back = reverse("orgs:members", args=[org])
+    if request.method == "GET":
+        if not access.can_manage_invitation(membership, invitation):
+            raise PermissionDenied("Super admins cannot revoke invitations to owners.")
+        return _members_dialog(request, membership, "invitation-revoke", invitation=invitation)
+    try:
+        invitations.invitation_revoke(
+            invitation=invitation, by=membership, actor=Actor.from_request(request)
+        )
+    except RuleError as error:
+        return refuse(request, error.message, redirect_to=back)
+    return finish(
+        request,
+        f"Invitation to {invitation.email} revoked; its link no longer works.",
+        redirect_to=back,
+        event=MEMBERS_CHANGED,
+    )
 
 
 @never_cache
@@ -346,6 +486,64 @@ def member_remove(request: HtmxHttpRequest, org: str, membership_id: int) -> Htt
     return finish(request, f"{member.user.email} removed.", redirect_to=back, event=MEMBERS_CHANGED)
 
 
+# Two-factor requirement ------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@reauthentication_required
+@require_http_methods(["GET", "POST"])
+def two_factor_policy(request: HtmxHttpRequest, org: str) -> HttpResponse:
+    membership = access.membership_or_404(request, org)
+    _admin_or_403(membership)
+    organization = membership.organization
+    back = reverse("orgs:members", args=[org])
+    # The change asked for is the opposite of the current state, so a repeated submit of a
+    # stale page does nothing instead of flipping it back.
+    required = not organization.require_two_factor
+    if request.method == "GET":
+        return render_dialog(
+            request,
+            MEMBERS_PAGE,
+            "two-factor-policy",
+            lambda: _members_context(membership),
+            back=back,
+            organization=organization,
+            required=required,
+            **_two_factor_context(
+                list(Membership.objects.filter(organization=organization).select_related("user"))
+            ),
+        )
+    if request.POST.get("require_two_factor") != ("on" if required else "off"):
+        return refuse(request, "The setting changed meanwhile: check it again.", redirect_to=back)
+    try:
+        services.organization_set_require_two_factor(
+            organization=organization,
+            required=required,
+            by=membership,
+            actor=Actor.from_request(request),
+        )
+    except RuleError as error:
+        return refuse(request, error.message, redirect_to=back)
+    text = (
+        f"{organization.name} now requires two-factor authentication."
+        if required
+        else f"{organization.name} no longer requires two-factor authentication."
+    )
+    return finish(request, text, redirect_to=back, event=MEMBERS_CHANGED)
+
+
+@never_cache
+@login_required
+def two_factor_required(request: HtmxHttpRequest, org: str) -> HttpResponse:
+    """What a member without a second factor sees instead of the organization's pages."""
+    membership = access.unchecked_membership_or_404(request, org)
+    organization = membership.organization
+    if not organization.require_two_factor or two_factor.has_two_factor(request.user):
+        return redirect("orgs:overview", org)
+    return render(request, "orgs/two_factor_required.html", {"organization": organization})
+
+
 # Audit log ------------------------------------------------------------------------------
 
 AUDIT_PAGE = "orgs/audit.html"
@@ -370,9 +568,18 @@ def audit_log(request: HtmxHttpRequest, org: str) -> HttpResponse:
         "events": events,
         "older_url": _older_url(request, older),
         "action_labels": audit.ACTIONS,
+        "export_query": _export_query(request),
     }
     template = f"{AUDIT_PAGE}#audit-table" if request.htmx else AUDIT_PAGE
     return render(request, template, context, status=status)
+
+
+def _export_query(request: HtmxHttpRequest) -> str:
+    """The filters, for the export links (which stream the whole filtered log)."""
+    query = request.GET.copy()
+    for name in ("before", "format", "page"):
+        query.pop(name, None)
+    return query.urlencode()
 
 
 def _older_url(request: HtmxHttpRequest, before: int | None) -> str | None:

@@ -5,8 +5,10 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import User
-from orgs.models import AuditEvent
-from tests.factories import make_personal_token
+from orgs import invitations
+from orgs.audit import Actor
+from orgs.models import AuditEvent, Invitation, Membership
+from tests.factories import make_org, make_personal_token
 from tokens.models import Token
 
 
@@ -54,3 +56,18 @@ def test_audit_events_are_read_only_in_the_admin(admin_client, user):
         == 403
     )
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_invitations_are_listed_without_their_digest_and_cannot_be_edited(admin_client):
+    organization = make_org("acme", owner="owner@x.test")
+    owner = Membership.objects.get(user__email="owner@x.test")
+    sent = invitations.invitation_create(
+        organization=organization, email="new@x.test", role="member", by=owner, actor=Actor()
+    )
+    listing = admin_client.get(reverse("admin:orgs_invitation_changelist")).content.decode()
+    page = admin_client.get(reverse("admin:orgs_invitation_change", args=[sent.invitation.pk]))
+    assert "new@x.test" in listing
+    for body in (listing, page.content.decode()):
+        assert sent.invitation.digest not in body and sent.secret not in body
+    assert admin_client.get(reverse("admin:orgs_invitation_add")).status_code == 403
+    assert Invitation.objects.get().is_open

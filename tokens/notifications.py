@@ -3,12 +3,12 @@
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.tasks import send_email
 from orgs.access import ADMIN_ROLES
 from orgs.models import Membership
 from tokens.models import Token
@@ -46,8 +46,9 @@ def page_url(token: Token) -> str:
 def notify_expiring_tokens(*, now: datetime | None = None) -> int:
     """E-mail about every token expiring within 7 days, once per token per expiry date.
 
-    Each notice is claimed by a conditional UPDATE and sent in the same transaction, so
-    overlapping cron runs send it once, and a failed send is retried on the next run."""
+    Each notice is claimed by a conditional UPDATE and queued (accounts.tasks.send_email) in
+    the same transaction, so overlapping runs of several workers send it once. The worker's
+    scheduler runs this every minute (events/scheduler.py)."""
     now = now or timezone.now()
     not_yet_notified = Q(expiry_notified_for__isnull=True) | ~Q(expiry_notified_for=F("expires_at"))
     due = (
@@ -72,30 +73,28 @@ def notify_expiring_tokens(*, now: datetime | None = None) -> int:
 
 def _send_expiry_notice(token: Token) -> None:
     when = token.expires_at.strftime("%Y-%m-%d %H:%M UTC")
-    send_mail(
-        subject=f"Tokendesk: “{token.name}” expires on {when}",
-        message=(
+    send_email(
+        recipients(token),
+        f"Tokendesk: “{token.name}” expires on {when}",
+        (
             f"The {token.get_kind_display().lower()} “{token.name}” ({token.preview}) "
             f"expires on {when}.\n\n"
             "Anything still using it will stop working then. To keep it working, create a "
             "new token (or reset a CI token) and update the secret where it is stored:\n"
             f"{page_url(token)}\n"
         ),
-        from_email=None,
-        recipient_list=recipients(token),
     )
 
 
 def send_leak_notice(token: Token) -> None:
-    send_mail(
-        subject=f"Tokendesk: “{token.name}” was exposed and has been revoked",
-        message=(
+    send_email(
+        recipients(token),
+        f"Tokendesk: “{token.name}” was exposed and has been revoked",
+        (
             f"The {token.get_kind_display().lower()} “{token.name}” ({token.preview}) was "
             "reported as publicly exposed (for example by a secret scanner) and has been "
             "revoked. Anything using it has stopped working.\n\n"
             "Create a new token, store it only in a secret manager or CI secret, and find "
             f"where the old one leaked:\n{page_url(token)}\n"
         ),
-        from_email=None,
-        recipient_list=recipients(token),
     )

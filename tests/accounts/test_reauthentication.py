@@ -35,6 +35,8 @@ GUARDED = {
     "trust:publisher-edit",
     "trust:publisher-delete",
     "orgs:member-role",
+    "orgs:two-factor-policy",
+    "events:webhooks",  # adding an endpoint mints its signing secret
     "mfa_activate_totp",
     "mfa_deactivate_totp",
     "mfa_generate_recovery_codes",
@@ -45,6 +47,7 @@ GUARDED = {
 MINTING_CALLS = re.compile(
     r"\b(token_issue|token_regenerate|token_reset|token_rotate|tokens_revoke_all|"
     r"membership_change_role|organization_set_personal_token_deploys|"
+    r"organization_set_require_two_factor|"
     r"publisher_create|publisher_update|publisher_delete)\("
 )
 

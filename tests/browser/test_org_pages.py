@@ -405,13 +405,15 @@ def test_members_last_owner_unknown_email_and_remove(page: Page, demo):
     assert Membership.objects.get(user__email=OWNER).role == Membership.Role.OWNER
     assert_same_document(page)
 
-    # Add member: an e-mail without an account gets an error next to the field.
+    # Add member: an e-mail without an account gets an error next to the field, in the
+    # invitation it is offered instead.
     page.get_by_role("button", name="Add member").click()
     dialog = page.get_by_role("dialog", name="Add a member")
     expect(dialog).to_be_visible()
     assert is_modal(dialog)
     dialog.get_by_label("E-mail").fill("nobody@example.test")
     dialog.get_by_role("button", name="Add member").click()
+    dialog = page.get_by_role("dialog", name="Invite by e-mail")
     field = dialog.get_by_label("E-mail")
     expect(field).to_have_attribute("aria-invalid", "true")
     expect(field).to_have_accessible_description(

@@ -132,8 +132,9 @@ def list_deployments(request: ApiRequest, org: Slug, project: Slug) -> QuerySet[
 @api.get("/orgs/{org}/audit", response={200: AuditPageOut, **ERRORS}, tags=["orgs"])
 @requires("audit:read")
 def list_audit_events(request: ApiRequest, org: Slug, filters: Query[AuditFilters]):
-    """The organization's audit log, newest first, with keyset pagination (`before`). A
-    deployment token reads only its own project's events."""
+    """The organization's audit log, newest first, with keyset pagination (`before`); or,
+    with `after`, the events newer than a cursor, oldest first, for a collector that polls.
+    A deployment token reads only its own project's events."""
     events = authorization.reachable_audit_events(request.scope).matching(
         actor=filters.actor,
         action=filters.action,
@@ -141,8 +142,15 @@ def list_audit_events(request: ApiRequest, org: Slug, filters: Query[AuditFilter
         since=filters.since,
         until=filters.until,
     )
+    if filters.after is not None:
+        try:
+            items, cursor = audit.page_after(events, after=filters.after, size=filters.limit)
+        except audit.BadCursor as error:
+            raise Denied(422, "invalid_cursor", str(error)) from None
+        return {"items": items, "next_before": None, "next_after": cursor}
     items, older = audit.page_of(events, before=filters.before, size=filters.limit)
-    return {"items": items, "next_before": older}
+    newest = audit.cursor_of(items[0]) if items and filters.before is None else None
+    return {"items": items, "next_before": older, "next_after": newest}
 
 
 # Tokens -----------------------------------------------------------------------------------

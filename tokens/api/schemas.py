@@ -244,6 +244,9 @@ class AuditEventOut(Schema):
 class AuditPageOut(Schema):
     items: list[AuditEventOut]
     next_before: int | None = Field(description="Pass as `before` for the next, older page.")
+    next_after: str | None = Field(
+        description="Pass as `after` to poll for newer events, oldest first (docs/audit-export.md)."
+    )
 
 
 class AuditFilters(Schema):
@@ -253,7 +256,18 @@ class AuditFilters(Schema):
     since: DateTimeFilter | None = None
     until: DateTimeFilter | None = None
     before: int | None = Field(None, ge=1, le=MAX_ID)
+    after: str | None = Field(
+        None,
+        max_length=100,
+        description="A `next_after` cursor: newer events, oldest first (empty: from the start).",
+    )
     limit: int = Field(50, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _one_direction(self) -> "AuditFilters":
+        if self.before is not None and self.after is not None:
+            raise ValueError("Pass either before or after, not both.")
+        return self
 
 
 MAX_LEAK_REPORT = 1000

@@ -4,7 +4,10 @@ from tokens.notifications import notify_expiring_tokens
 
 
 class Command(BaseCommand):
-    help = "E-mail the owners of tokens expiring within 7 days (once per token; safe hourly)."
+    help = (
+        "Queue e-mails to the owners of tokens expiring within 7 days (once per token). "
+        "`manage.py worker` sends them, and already runs this itself every minute."
+    )
 
     def handle(self, *args, **options) -> None:
         sent = notify_expiring_tokens()

@@ -1,0 +1,27 @@
+"""Turns an organization's two-factor requirement, raised by access.membership_or_404 in any
+of its pages, into the page that asks the member to enrol."""
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
+
+from orgs.access import TwoFactorRequired
+
+
+class TwoFactorRequiredRedirect:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, TwoFactorRequired):
+            return None
+        url = reverse("orgs:two-factor-required", args=[exception.organization.slug])
+        if getattr(request, "htmx", False):
+            return HttpResponseClientRedirect(url)
+        return redirect(url)
