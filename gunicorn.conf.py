@@ -5,3 +5,13 @@ API URL with its JSON 414 (tokens.middleware.MAX_API_URL_LENGTH); only lines pas
 bytes get gunicorn's own plain-text 414."""
 
 limit_request_line = 8190
+
+
+def child_exit(server, worker):
+    """With PROMETHEUS_MULTIPROC_DIR (config/metrics.py), drop a dead worker's live gauges."""
+    import os
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

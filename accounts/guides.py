@@ -20,6 +20,7 @@ GUIDES = {
     "trusted-publishing": "trusted-publishing.md",
     "api": "api.md",
     "security": "security.md",
+    "production": "production.md",
     "webhooks": "webhooks.md",
     "audit-export": "audit-export.md",
 }

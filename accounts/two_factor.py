@@ -24,3 +24,8 @@ def users_with_two_factor(user_ids: Iterable[int]) -> set[int]:
             user_id__in=list(user_ids), type__in=SECOND_FACTORS
         ).values_list("user_id", flat=True)
     )
+
+
+def enrolled_users():
+    """The users with a second factor, as a subquery."""
+    return Authenticator.objects.filter(type__in=SECOND_FACTORS).values("user_id")

@@ -22,6 +22,7 @@ from bench.seed import Seeded
 from orgs.audit import Actor
 from tokens import format as token_format
 from tokens.api.core import BearerTokenAuth, InvalidTokenError
+from tokens.lookup import credential_by_digest
 from tokens.models import Token
 from tokens.services import hash_salt, tokens_revoke_all
 
@@ -170,6 +171,17 @@ def verify_rates(seeded: Seeded) -> list[VerifyResult]:
             return cursor.fetchone() is not None
 
     cases.append(("reference", "same lookup as one raw SQL", raw_lookup, True))
+    # Tokendesk's lookup statement alone (tokens/lookup.py), as a prepared statement and not
+    # (the same on SQLite, where there is nothing to prepare).
+    for prepare in (True, False):
+        cases.append(
+            (
+                "reference",
+                f"Credential lookup alone, {'prepared' if prepare else 'not prepared'}",
+                lambda prepare=prepare: credential_by_digest([digest], prepare=prepare) is not None,
+                True,
+            )
+        )
 
     queries = {}
     for scheme, case, call, valid in cases:
@@ -205,7 +217,9 @@ def touch_writes() -> dict[int, list[datetime]]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT token_id, at FROM bench_touch_log ORDER BY id")
         for token_id, at in cursor.fetchall():
-            writes.setdefault(token_id, []).append(datetime.fromisoformat(at))
+            if isinstance(at, str):  # SQLite's trigger logs text
+                at = datetime.fromisoformat(at)
+            writes.setdefault(token_id, []).append(at)
     return writes
 
 

@@ -1,9 +1,12 @@
-"""Issue 5's targets checked against one run's results, and the one table that shows both."""
+"""Issues 5's and 17's targets checked against one run's results, the table that shows both,
+and the two databases' runs side by side."""
 
 from bench import names
 
 RATIO_TARGET = 0.85
 VERIFY_SPEEDUP_TARGET = 5.0
+RAW_SQL_MARGIN = 1.15
+POSTGRESQL_VERIFY_US_TARGET = 300.0
 PAGE_MS_TARGET = 50.0
 REVOKE_SECONDS_TARGET = 1.0
 TOUCH_INTERVAL_SECONDS = 60
@@ -40,11 +43,12 @@ def targets(results: dict) -> list[dict]:
     for op in ("whoami", "deploy"):
         ratio = rows[f"{op}:tokendesk"]["ratio"]
         cpu_ratio = rows[f"{op}:tokendesk"].get("cpu_ratio")
+        # Issue 17: by the workers' CPU per request, which other load barely moves; by
+        # requests per second where the CPU time cannot be read.
         add(
-            f"HTTP {op}: Tokendesk ≥ {RATIO_TARGET:.2f} of its no-auth twin",
-            f"{ratio:.2f}"
-            + (f" (by server CPU per request: {cpu_ratio:.2f})" if cpu_ratio else ""),
-            ratio >= RATIO_TARGET,
+            f"HTTP {op}: Tokendesk ≥ {RATIO_TARGET:.2f} of its no-auth twin (CPU per request)",
+            (f"{cpu_ratio:.2f}" if cpu_ratio else "?") + f" (by requests/s: {ratio:.2f})",
+            (cpu_ratio if cpu_ratio else ratio) >= RATIO_TARGET,
         )
         best = max(LIBRARIES, key=lambda s, op=op: rows[f"{op}:{s}"]["ratio"])
         best_ratio = rows[f"{op}:{best}"]["ratio"]
@@ -62,6 +66,19 @@ def targets(results: dict) -> list[dict]:
         f"{speedup:.2f}× ({valid['us_per_call']:.0f} µs vs {drf['us_per_call']:.0f} µs)",
         speedup >= VERIFY_SPEEDUP_TARGET,
     )
+    raw = _verify(results, "reference", "same lookup as one raw SQL")
+    margin = valid["us_per_call"] / raw["us_per_call"]
+    add(
+        f"in-process valid verify within {RAW_SQL_MARGIN - 1:.0%} of the raw-SQL lookup",
+        f"×{margin:.2f} ({valid['us_per_call']:.0f} µs vs {raw['us_per_call']:.0f} µs)",
+        margin <= RAW_SQL_MARGIN,
+    )
+    if results.get("database") == "postgresql":
+        add(
+            f"PostgreSQL: valid verify ≤ {POSTGRESQL_VERIFY_US_TARGET:.0f} µs in-process",
+            f"{valid['us_per_call']:.0f} µs",
+            valid["us_per_call"] <= POSTGRESQL_VERIFY_US_TARGET,
+        )
     add(
         "valid verify: exactly 1 query",
         f"{valid['queries']} quer{'y' if valid['queries'] == 1 else 'ies'}",
@@ -133,6 +150,9 @@ def table(results: dict) -> str:
         lines.append(("", "", ""))
         lines.append((title, "", ""))
 
+    lines.append(
+        (f"Database: {results.get('environment', {}).get('database_version', '?')}", "", "")
+    )
     section(
         f"HTTP — gunicorn {http['workers']} sync workers, wrk {http['connections']} connections, "
         f"{args['rounds']} rounds × {args['seconds']} s per endpoint"
@@ -209,4 +229,79 @@ def table(results: dict) -> str:
     passed = sum(1 for t in results["targets"] if t["passed"])
     failed = sum(1 for t in results["targets"] if t["passed"] is False)
     out.append(f"{passed} PASS, {failed} FAIL, {len(results['targets']) - passed - failed} —")
+    return "\n".join(out)
+
+
+def side_by_side(runs: dict[str, dict]) -> str:
+    """The figures that matter and every target, one column per database."""
+    databases = list(runs)
+    rows: list[tuple[str, list[str]]] = []
+
+    def figure(label: str, get) -> None:
+        values = []
+        for database in databases:
+            try:
+                values.append(get(runs[database]))
+            except (KeyError, StopIteration, TypeError):
+                values.append("—")
+        rows.append((label, values))
+
+    for op in ("whoami", "deploy"):
+        for scheme in ("tokendesk", "tokendesk-noauth", "drf"):
+            figure(
+                f"{op} {LABELS[scheme].strip()}: req/s, CPU µs/request",
+                lambda r, op=op, scheme=scheme: "{:,.0f} req/s  {:.0f} µs".format(
+                    r["http"]["rows"][f"{op}:{scheme}"]["rps"],
+                    r["http"]["rows"][f"{op}:{scheme}"]["cpu_us_per_request"] or 0,
+                ),
+            )
+    for scheme, case in (
+        ("tokendesk", "valid"),
+        ("tokendesk", "unknown, well-formed"),
+        ("drf", "valid"),
+        ("reference", "same lookup as one raw SQL"),
+        ("reference", "Credential lookup alone, prepared"),
+        ("reference", "Credential lookup alone, not prepared"),
+    ):
+        figure(
+            f"verify {LABELS.get(scheme, scheme).strip()}: {case}",
+            lambda r, scheme=scheme, case=case: f"{_verify(r, scheme, case)['us_per_call']:.0f} µs",
+        )
+    for p in next(iter(runs.values()))["pages"]:
+        figure(
+            f"page {p['page']} at {p['rows_in_db']:,} rows",
+            lambda r, p=p: f"{_page(r, p['page'], p['rows_in_db'])['median_ms']:.0f} ms",
+        )
+    figure("revoke-all", lambda r: f"{r['revoke_all']['seconds'] * 1000:.0f} ms")
+    figure("other processes' share of the CPUs", lambda r: f"{r['other_cpu_share']:.0%}")
+
+    targets: dict[str, dict[str, dict]] = {}
+    for database in databases:
+        for t in runs[database]["targets"]:
+            targets.setdefault(t["target"], {})[database] = t
+    for target, by_database in targets.items():
+        rows.append(
+            (
+                target,
+                [
+                    f"{_verdict(by_database[d]['passed'])}  {by_database[d]['measured']}"
+                    if d in by_database
+                    else "—"
+                    for d in databases
+                ],
+            )
+        )
+
+    width = min(max(len(label) for label, _ in rows), 72)
+    widths = [
+        min(max([len(d)] + [len(values[i]) for _, values in rows]), 48)
+        for i, d in enumerate(databases)
+    ]
+    header = f"{'':<{width}}  " + "  ".join(
+        f"{d:<{w}}" for d, w in zip(databases, widths, strict=True)
+    )
+    out = ["Side by side", header, "-" * len(header)]
+    for label, values in rows:
+        cells = "  ".join(f"{v[:w]:<{w}}" for v, w in zip(values, widths, strict=True))
+        out.append(f"{label[:width]:<{width}}  {cells}".rstrip())
     return "\n".join(out)

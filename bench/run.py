@@ -1,8 +1,13 @@
-"""`make bench`: one run, one table, one JSON file under bench/results/.
+"""`make bench`: the same run on SQLite and on a throwaway PostgreSQL cluster, each with its
+table and JSON file under bench/results/, then both side by side with the targets.
 
-    .venv/bin/python bench/run.py [--rounds 5] [--seconds 3] [--tokens 10000] [--profile]
+    .venv/bin/python bench/run.py [--database both|sqlite|postgresql] [--rounds 5]
+                                  [--seconds 3] [--tokens 10000] [--profile]
 
-1. A fresh SQLite bench database, 10,000 credentials per scheme (bench/seed.py).
+Per database (a child process each, so each has its own settings):
+
+1. A fresh bench database, 10,000 credentials per scheme (bench/seed.py): a SQLite file, or
+   a PostgreSQL cluster this run starts and deletes (bench/pgcluster.py).
 2. gunicorn (2 sync workers) on a free 127.0.0.1 port; wrk drives each endpoint for
    `--seconds`, all endpoints once per round, each scheme right next to its no-auth twin,
    for `--rounds` rounds.
@@ -54,7 +59,46 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--profile", action="store_true", help="pyinstrument profiles into bench/.data/"
     )
+    parser.add_argument("--database", choices=("both", "sqlite", "postgresql"), default="both")
+    parser.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
+
+
+def both(args: argparse.Namespace) -> int:
+    """Each database in a child process (PostgreSQL in a cluster started for it), then the
+    two side by side."""
+    import subprocess
+    import tempfile
+
+    from bench import pgcluster, report
+
+    common = ["--rounds", str(args.rounds), "--seconds", str(args.seconds)]
+    common += ["--tokens", str(args.tokens)] + (["--profile"] if args.profile else [])
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for database in ("sqlite", "postgresql"):
+            out = Path(tmp) / f"{database}.json"
+            command = [sys.executable, __file__, "--database", database, "--json-out", str(out)]
+            env = {**os.environ}
+            env.pop("BENCH_DATABASE_URL", None)
+            print(f"\n== {database}", flush=True)
+            if database == "postgresql":
+                try:
+                    with pgcluster.cluster() as url:
+                        env["BENCH_DATABASE_URL"] = url
+                        subprocess.run([*command, *common], env=env, check=True)  # noqa: S603
+                except pgcluster.NoPostgres as error:
+                    print(f"PostgreSQL skipped: {error}", flush=True)
+                    continue
+            else:
+                subprocess.run([*command, *common], env=env, check=True)  # noqa: S603
+            results[database] = json.loads(out.read_text())
+    print("\n" + report.side_by_side(results))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-both.json"
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(f"\nWritten {path.relative_to(ROOT)}.")
+    return 0
 
 
 def endpoints(seeded) -> list:
@@ -326,12 +370,27 @@ def environment() -> dict:
     }
 
 
+def _database_version() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW server_version")
+        else:
+            cursor.execute("SELECT sqlite_version()")
+        return f"{connection.vendor} {cursor.fetchone()[0]}"
+
+
 def _percent(share: float | None) -> str:
     return "?" if share is None else f"{share:.0%}"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.database == "both":
+        return both(args)
+    if (args.database == "postgresql") != bool(os.environ.get("BENCH_DATABASE_URL")):
+        raise SystemExit("--database postgresql needs BENCH_DATABASE_URL, and only it does")
     started = time.monotonic()
     run_meter = CpuMeter()
 
@@ -347,12 +406,13 @@ def main(argv: list[str] | None = None) -> int:
 
     django.setup()
     from django.conf import settings
+    from django.db import connection
 
     from bench import inprocess, report, seed
 
-    data_dir = Path(settings.BENCH_DATA_DIR)
+    data_dir = Path(settings.BENCH_DATA_DIR) / connection.vendor
     data_dir.mkdir(parents=True, exist_ok=True)
-    log(f"fresh database {settings.DATABASES['default']['NAME']}")
+    log(f"fresh {connection.vendor} database {settings.DATABASES['default']['NAME']}")
     seed.reset_database()
     log(f"seeding {args.tokens:,} credentials per scheme")
     seeded = seed.seed(args.tokens)
@@ -374,8 +434,9 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": "make bench",
-        "arguments": vars(args),
-        "environment": environment(),
+        "database": connection.vendor,
+        "arguments": {k: v for k, v in vars(args).items() if k != "json_out"},
+        "environment": environment() | {"database_version": _database_version()},
         "seeded": seeded.counts,
         "http": http,
         "verify": verify,
@@ -389,8 +450,10 @@ def main(argv: list[str] | None = None) -> int:
     results["seconds"] = round(time.monotonic() - started, 1)
     table = report.table(results)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    path = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{connection.vendor}.json"
     path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    if args.json_out:
+        args.json_out.write_text(json.dumps(results, default=str))
     print(table)
     print(f"\nWritten {path.relative_to(ROOT)} in {results['seconds']:.0f} s.")
     return 0

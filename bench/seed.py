@@ -36,12 +36,21 @@ SMALL = 10
 DEPLOYMENT_PROJECTS = 20
 
 # Every write to last_used_at is logged by the database itself, whichever process made it.
-TOUCH_LOG_SQL = (
+TOUCH_LOG_SQLITE = (
     "CREATE TABLE bench_touch_log ("
     " id INTEGER PRIMARY KEY AUTOINCREMENT, token_id INTEGER NOT NULL, at TEXT NOT NULL)",
     "CREATE TRIGGER bench_touch AFTER UPDATE OF last_used_at ON tokens_token"
     " WHEN NEW.last_used_at IS NOT NULL"
     " BEGIN INSERT INTO bench_touch_log (token_id, at) VALUES (NEW.id, NEW.last_used_at); END",
+)
+TOUCH_LOG_POSTGRESQL = (
+    "CREATE TABLE bench_touch_log ("
+    " id bigserial PRIMARY KEY, token_id bigint NOT NULL, at timestamptz NOT NULL)",
+    "CREATE FUNCTION bench_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    " INSERT INTO bench_touch_log (token_id, at) VALUES (NEW.id, NEW.last_used_at);"
+    " RETURN NEW; END $$",
+    "CREATE TRIGGER bench_touch AFTER UPDATE OF last_used_at ON tokens_token FOR EACH ROW"
+    " WHEN (NEW.last_used_at IS NOT NULL) EXECUTE FUNCTION bench_touch()",
 )
 
 
@@ -59,15 +68,23 @@ class Seeded:
 
 
 def reset_database() -> None:
-    """Delete the bench database file and migrate a new one."""
+    """Delete the bench database (the SQLite file, or every table of the throwaway
+    PostgreSQL database) and migrate a new one."""
     connections.close_all()
-    path = Path(settings.DATABASES["default"]["NAME"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("DROP SCHEMA public CASCADE")
+            cursor.execute("CREATE SCHEMA public")
+        touch_log = TOUCH_LOG_POSTGRESQL
+    else:
+        path = Path(settings.DATABASES["default"]["NAME"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        touch_log = TOUCH_LOG_SQLITE
     call_command("migrate", interactive=False, verbosity=0)
     with connection.cursor() as cursor:
-        for statement in TOUCH_LOG_SQL:
+        for statement in touch_log:
             cursor.execute(statement)
 
 
@@ -224,5 +241,8 @@ def seed(n: int = 10_000) -> Seeded:
         "api-key": APIKey.objects.count(),
         "audit_events": AuditEvent.objects.count(),
     }
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     connections.close_all()
     return seeded

@@ -29,7 +29,15 @@ DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 
 BENCH_DATA_DIR = Path(os.environ.get("BENCH_DATA_DIR", BASE_DIR / "bench" / ".data"))
-DATABASES["default"]["NAME"] = str(BENCH_DATA_DIR / "bench.sqlite3")
+# SQLite in bench/.data/ unless BENCH_DATABASE_URL names the throwaway PostgreSQL database
+# bench/run.py started (bench/pgcluster.py); never the project's own DATABASE_URL.
+if os.environ.get("BENCH_DATABASE_URL"):
+    import dj_database_url
+
+    DATABASES["default"] = dj_database_url.parse(os.environ["BENCH_DATABASE_URL"])
+    DATABASES["default"]["OPTIONS"] = {"prepare_threshold": 2**31}
+else:
+    DATABASES["default"]["NAME"] = str(BENCH_DATA_DIR / "bench.sqlite3")
 DATABASES["default"]["CONN_MAX_AGE"] = 600
 
 INSTALLED_APPS = [

@@ -30,6 +30,8 @@ from orgs.models import Deployment, Project
 from orgs.services import deployment_create
 from tokens import authorization
 from tokens.api.schemas import DeploymentIn, DeploymentOut, WhoAmIOut
+from tokens.credential import Credential
+from tokens.lookup import credential_by_digest
 from tokens.models import Token
 
 # Tokendesk's no-auth twins ---------------------------------------------------------------
@@ -45,18 +47,17 @@ twin_api = NinjaAPI(
 
 
 @functools.cache
-def _tokendesk_token(name: str) -> Token:
+def _tokendesk_token(name: str) -> Credential:
     """The credential the authenticated endpoint would have verified, loaded once."""
-    return Token.objects.select_related("user", "organization", "project").get(
-        name=name, revoked_at__isnull=True
-    )
+    digest = Token.objects.get(name=name, revoked_at__isnull=True).digest
+    return credential_by_digest([digest])
 
 
 @twin_api.get("/whoami", response=WhoAmIOut)
 def twin_whoami(request: HttpRequest):
-    token = _tokendesk_token(names.WHOAMI_LABEL)
-    user = {"email": token.user.email} if token.user_id else None
-    return {"token": token, "user": user}
+    credential = _tokendesk_token(names.WHOAMI_LABEL)
+    user = {"email": credential.user_email} if credential.user_id else None
+    return {"token": credential, "user": user}
 
 
 @twin_api.post("/orgs/{org}/projects/{project}/deployments", response={201: DeploymentOut})

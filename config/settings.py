@@ -32,6 +32,10 @@ TOKEN_HASH_SALT = env_str("TOKEN_HASH_SALT")
 # re-digested under TOKEN_HASH_SALT on first use.
 TOKEN_HASH_SALT_PREVIOUS = env_list("TOKEN_HASH_SALT_PREVIOUS", [])
 TOKEN_PREFIX = env_str("TOKEN_PREFIX", "tdk")
+# On PostgreSQL the token lookup is a server-side prepared statement, planned once per
+# connection (tokens/lookup.py). Off behind a pooler that cannot keep them (PgBouncer in
+# transaction mode before 1.21).
+TOKEN_LOOKUP_PREPARED = env_bool("TOKEN_LOOKUP_PREPARED", default=True)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -65,6 +69,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so it times and counts every answer; absent unless metrics or JSON logs are on.
+    "config.metrics.RequestObservability",
     "django.middleware.security.SecurityMiddleware",
     "ops.middleware.ContentSecurityPolicy",
     "ops.middleware.PermissionsPolicy",
@@ -141,6 +147,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": str(Path(tempfile.gettempdir()) / f"tokendesk-test-{os.getpid()}.sqlite3")
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and TOKEN_LOOKUP_PREPARED:
+    # Django turns psycopg's statement preparation off (threshold None); the token lookup
+    # asks for it by name (prepare=True), and nothing else is ever prepared automatically.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 2**31)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -297,8 +307,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
-    # Load balancers probe instances over plain HTTP.
-    SECURE_SSL_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    # Load balancers probe, and Prometheus scrapes, instances over plain HTTP.
+    SECURE_SSL_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
@@ -341,11 +351,28 @@ PERMISSIONS_POLICY = {
     "clipboard-write": ["self"],
 }
 
+# Prometheus metrics at /metrics (config/metrics.py): off unless METRICS_ENABLED. With
+# METRICS_TOKEN set, a scrape must send `Authorization: Bearer <METRICS_TOKEN>`; without it
+# /metrics is open, for a network where only the scraper reaches the app. Under gunicorn
+# with several workers, set PROMETHEUS_MULTIPROC_DIR to an empty directory (docs/production.md).
+METRICS_ENABLED = env_bool("METRICS_ENABLED", default=False)
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+# One JSON line per request on the `tokendesk.requests` logger: route template, status,
+# duration and the calling token's id (never a token, a path or a query string).
+LOG_REQUESTS_JSON = env_bool("LOG_REQUESTS_JSON", default=False)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"bare": {"format": "%(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "requests": {"class": "logging.StreamHandler", "formatter": "bare"},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "tokendesk.requests": {"handlers": ["requests"], "level": "INFO", "propagate": False}
+    },
 }
 
 NINJA_PAGINATION_PER_PAGE = 50

@@ -46,6 +46,7 @@ def _trusted(address: IPAddress, networks: tuple[IPNetwork, ...]) -> bool:
     return any(address in network for network in networks)
 
 
+@lru_cache(maxsize=4096)  # the same few addresses come again and again; parsing is not free
 def _parse(raw: str) -> IPAddress | None:
     """An address as proxies write it: `203.0.113.5`, `2001:db8::1`, with a port
     (`203.0.113.5:4711`, `[2001:db8::1]:4711`) or brackets; anything else is None."""

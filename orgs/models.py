@@ -198,6 +198,9 @@ class AuditEvent(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["organization", "-created_at"], name="audit_org_time_idx"),
+            # The audit page's keyset pages (newest id first, `id < before`) of one
+            # organization: without it a small organization's page scans the whole log.
+            models.Index(fields=["organization", "-id"], name="audit_org_id_idx"),
             models.Index(fields=["target_type", "target_id"], name="audit_target_idx"),
         ]
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import two_factor
 from accounts.reauthentication import reauthentication_required
 from lib.errors import RuleError
-from lib.ui import HtmxHttpRequest, finish, refuse, render_dialog
+from lib.ui import HtmxHttpRequest, finish, page_of, refuse, render_dialog
 from orgs import access, audit, invitations, services
 from orgs.audit import Actor
 from orgs.forms import (
@@ -213,31 +213,43 @@ def _with_manageable(membership: Membership, member: Membership) -> Membership:
     return member
 
 
-def _members_context(membership: Membership) -> dict:
+MEMBERS_PER_PAGE = 100
+
+
+def _members_context(request: HtmxHttpRequest, membership: Membership) -> dict:
+    """One page of the members (an organization may have thousands), by e-mail."""
     organization = membership.organization
-    members = list(
+    members = (
         Membership.objects.filter(organization=organization)
         .select_related("user")
-        .order_by("user__email")
+        .order_by("user__email", "pk")
     )
+    page = page_of(request, members, per_page=MEMBERS_PER_PAGE)
     is_admin = access.is_admin(membership)
+    shown = [_with_manageable(membership, member) for member in page.object_list]
     return {
         "organization": organization,
         "membership": membership,
         "is_admin": is_admin,
-        "members": [_with_manageable(membership, member) for member in members],
+        "page": page,
+        "members": shown,
         "assignable_roles": _assignable_roles(membership),
         "invitations": _pending_invitations(membership),
-        **(_two_factor_context(members) if is_admin else {}),
+        **(_two_factor_context(organization, shown) if is_admin else {}),
     }
 
 
-def _two_factor_context(members: list[Membership]) -> dict:
-    """For admins: who signs in with a second factor, and who would be asked to enrol."""
-    enrolled = two_factor.users_with_two_factor(member.user_id for member in members)
+def _two_factor_context(organization, shown: list[Membership]) -> dict:
+    """For admins: who on this page signs in with a second factor, and who in the whole
+    organization would be asked to enrol (one query each, whatever the organization's size)."""
     return {
-        "two_factor_ids": enrolled,
-        "without_two_factor": [m.user.email for m in members if m.user_id not in enrolled],
+        "two_factor_ids": two_factor.users_with_two_factor(m.user_id for m in shown),
+        "without_two_factor": list(
+            Membership.objects.filter(organization=organization)
+            .exclude(user__in=two_factor.enrolled_users())
+            .order_by("user__email")
+            .values_list("user__email", flat=True)
+        ),
     }
 
 
@@ -271,7 +283,7 @@ def _member_or_404(membership: Membership, membership_id: int) -> Membership:
 def members(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.membership_or_404(request, org)
     template = f"{MEMBERS_PAGE}#member-table" if request.htmx else MEMBERS_PAGE
-    return render(request, template, _members_context(membership))
+    return render(request, template, _members_context(request, membership))
 
 
 def _members_dialog(request, membership, partial, **context) -> HttpResponse:
@@ -279,7 +291,12 @@ def _members_dialog(request, membership, partial, **context) -> HttpResponse:
     context.setdefault("assignable_roles", _assignable_roles(membership))
     back = reverse("orgs:members", args=[membership.organization.slug])
     return render_dialog(
-        request, MEMBERS_PAGE, partial, lambda: _members_context(membership), back=back, **context
+        request,
+        MEMBERS_PAGE,
+        partial,
+        lambda: _members_context(request, membership),
+        back=back,
+        **context,
     )
 
 
@@ -465,7 +482,7 @@ def member_remove(request: HtmxHttpRequest, org: str, membership_id: int) -> Htt
             request,
             MEMBERS_PAGE,
             "member-remove",
-            lambda: _members_context(membership),
+            lambda: _members_context(request, membership),
             back=back,
             member=member,
             organization=membership.organization,
@@ -506,13 +523,11 @@ def two_factor_policy(request: HtmxHttpRequest, org: str) -> HttpResponse:
             request,
             MEMBERS_PAGE,
             "two-factor-policy",
-            lambda: _members_context(membership),
+            lambda: _members_context(request, membership),
             back=back,
             organization=organization,
             required=required,
-            **_two_factor_context(
-                list(Membership.objects.filter(organization=organization).select_related("user"))
-            ),
+            **_two_factor_context(organization, []),
         )
     if request.POST.get("require_two_factor") != ("on" if required else "off"):
         return refuse(request, "The setting changed meanwhile: check it again.", redirect_to=back)

@@ -14,6 +14,7 @@ from orgs import access
 from orgs.access import ADMIN_ROLES
 from orgs.models import AuditEvent, Membership, Organization, Project
 from tokens import permissions as perms
+from tokens.credential import Credential
 from tokens.models import Token, TokenQuerySet
 
 Kind = Token.Kind
@@ -38,14 +39,18 @@ def not_found() -> Denied:
 class Scope:
     """What an allowed call may touch: the organization and project it resolved to."""
 
-    token: Token
+    token: Credential
     organization: Organization | None = None
     project: Project | None = None
     role: str | None = None  # the personal token user's role in `organization`
 
 
 def authorize(
-    token: Token, permission: str, *, org_slug: str | None = None, project_slug: str | None = None
+    token: Credential,
+    permission: str,
+    *,
+    org_slug: str | None = None,
+    project_slug: str | None = None,
 ) -> Scope:
     if not token.allows(permission):
         raise insufficient_scope(f"This token lacks the {permission} permission.")
@@ -60,7 +65,7 @@ def authorize(
     return Scope(token, organization, project, role)
 
 
-def _reach_organization(token: Token, org_slug: str) -> tuple[Organization, str | None]:
+def _reach_organization(token: Credential, org_slug: str) -> tuple[Organization, str | None]:
     if token.kind == Kind.PERSONAL:
         membership = (
             Membership.objects.select_related("organization")
@@ -71,17 +76,16 @@ def _reach_organization(token: Token, org_slug: str) -> tuple[Organization, str 
             raise not_found()
         return membership.organization, membership.role
     # CI, server and deployment tokens carry their organization (joined at verification).
-    if token.organization.slug != org_slug:
+    if token.organization_slug != org_slug:
         raise not_found()
     return token.organization, None
 
 
-def _reach_project(token: Token, organization: Organization, project_slug: str) -> Project:
+def _reach_project(token: Credential, organization: Organization, project_slug: str) -> Project:
     if token.kind == Kind.DEPLOYMENT:
-        project = token.project
-        if project.slug != project_slug or project.deleted_at is not None:
+        if token.project_slug != project_slug or token.project_deleted_at is not None:
             raise not_found()
-        return project
+        return token.project
     project = Project.objects.filter(organization=organization, slug=project_slug).first()
     if project is None:
         raise not_found()
@@ -89,9 +93,9 @@ def _reach_project(token: Token, organization: Organization, project_slug: str) 
     return project
 
 
-def reachable_organizations(token: Token) -> QuerySet[Organization]:
+def reachable_organizations(token: Credential) -> QuerySet[Organization]:
     if token.kind == Kind.PERSONAL:
-        return Organization.objects.for_user(token.user)
+        return Organization.objects.filter(memberships__user_id=token.user_id)
     return Organization.objects.filter(pk=token.organization_id)
 
 
@@ -112,7 +116,7 @@ def reachable_audit_events(scope: Scope) -> QuerySet[AuditEvent]:
     return events
 
 
-def manageable_tokens(token: Token) -> TokenQuerySet:
+def manageable_tokens(token: Credential) -> TokenQuerySet:
     """Tokens this token may see (tokens:read) and change (tokens:write)."""
     tokens = Token.objects.select_related("organization", "project")
     if token.kind == Kind.DEPLOYMENT:
@@ -135,7 +139,7 @@ def manageable_tokens(token: Token) -> TokenQuerySet:
 
 
 def check_issue(
-    requester: Token,
+    requester: Credential,
     *,
     kind: str,
     permissions: frozenset[str],
@@ -166,12 +170,12 @@ def check_issue(
     elif requester.organization_id != target_org.pk:
         raise not_found()
     elif requester.kind == Kind.DEPLOYMENT and (
-        kind != Kind.DEPLOYMENT or project != requester.project
+        kind != Kind.DEPLOYMENT or project.pk != requester.project_id
     ):
         raise insufficient_scope("A deployment token can only create tokens for its own project.")
 
 
-def _check_creator_keeps_the_right(requester: Token) -> None:
+def _check_creator_keeps_the_right(requester: Credential) -> None:
     """A deployment token belongs to its project, so it keeps deploying after the person who
     created it leaves. Minting or resetting tokens extends that person's reach, though: it
     stops once they may no longer manage the project's deployment tokens themselves. Tokens

@@ -1,104 +1,161 @@
-"""The verification lookup, compiled once.
+"""The verification lookup: one hand-written SQL statement, the same on SQLite and PostgreSQL,
+returning a `Credential` (tokens/credential.py). No ORM on this path: building SQL through
+the ORM and model instances from its rows costs more than running the indexed SELECT.
 
-Building SQL through the ORM costs more than running it (about 0.5 ms against 0.03 ms for
-this one indexed SELECT on the bench machine), and verification runs on every API request.
-So the select_related query is compiled once per database and number of candidate digests,
-and each call only executes it and builds the instances the way Django's ModelIterable does:
-same SQL, same converters, same objects, without the per-request compile.
+On PostgreSQL the statement is a server-side prepared statement (psycopg 3, `prepare=True`)
+unless TOKEN_LOOKUP_PREPARED is off: planning the four-table join costs more than running
+it, and a prepared statement is planned once per connection. Turn it off behind a pooler in
+transaction mode (PgBouncer before 1.21), which cannot keep a connection's statements.
 
-It leans on the compiler's `select` / `klass_info`, which are internal to Django; the
-verification tests cover it on SQLite and PostgreSQL, and Django is pinned to 5.2.x.
-"""
+With CONN_HEALTH_CHECKS (settings.py), the lookup doubles as the request's connection check:
+Django's own check is a SELECT 1 before the first query of every request.
 
-import sqlite3
+While Django records queries (DEBUG, or a test counting them) the statement goes through
+Django's cursor instead, so it is counted and logged like any other."""
+
+import json
+from datetime import UTC, datetime
 from functools import cache
 
-from django.db import connections
-from django.db.backends.sqlite3.base import SQLiteCursorWrapper
-from django.db.models.query import get_related_populators
+import psycopg
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connections
 
+from accounts.models import User
+from orgs.models import Organization, Project
+from tokens.credential import Credential
 from tokens.models import Token
 
-RELATED = ("user", "organization", "project")
-# Of the related rows, only what verification, authorization and the API answers read: fewer
-# columns to send, convert and set (a deferred field still loads on access, with a query).
-RELATED_FIELDS = (
-    "user__email",
-    "user__is_active",
-    "organization__slug",
-    "organization__name",
-    "organization__allow_personal_token_deploys",
-    "organization__max_token_lifetime_days",
-    "project__slug",
-    "project__name",
-    "project__organization_id",
-    "project__deleted_at",
+# (table alias, model, column) in the order of Credential's fields.
+_COLUMNS = (
+    ("t", Token, "id"),
+    ("t", Token, "kind"),
+    ("t", Token, "name"),
+    ("t", Token, "description"),
+    ("t", Token, "preview"),
+    ("t", Token, "role"),
+    ("t", Token, "permissions"),
+    ("t", Token, "digest"),
+    ("t", Token, "salt_fingerprint"),
+    ("t", Token, "created_at"),
+    ("t", Token, "expires_at"),
+    ("t", Token, "last_used_at"),
+    ("t", Token, "revoked_at"),
+    ("t", Token, "created_by_id"),
+    ("t", Token, "user_id"),
+    ("u", User, "email"),
+    ("u", User, "is_active"),
+    ("t", Token, "organization_id"),
+    ("o", Organization, "slug"),
+    ("o", Organization, "name"),
+    ("o", Organization, "allow_personal_token_deploys"),
+    ("o", Organization, "max_token_lifetime_days"),
+    ("t", Token, "project_id"),
+    ("p", Project, "slug"),
+    ("p", Project, "name"),
+    ("p", Project, "deleted_at"),
 )
+_DATETIMES = tuple(
+    index
+    for index, (_, model, column) in enumerate(_COLUMNS)
+    if model._meta.get_field(column).get_internal_type() == "DateTimeField"
+)
+_PERMISSIONS = 6
 
 
-class _CompiledLookup:
-    def __init__(self, using: str, candidates: int):
-        placeholders = [f"{n:064x}" for n in range(candidates)]
-        token_fields = [field.attname for field in Token._meta.concrete_fields]
-        queryset = (
-            Token.objects.using(using).select_related(*RELATED).only(*token_fields, *RELATED_FIELDS)
-        )
-        if candidates == 1:
-            queryset = queryset.filter(digest=placeholders[0])
-        else:
-            queryset = queryset.filter(digest__in=placeholders)
-        compiler = queryset.query.get_compiler(using=using)
-        self.sql, params = compiler.as_sql()
-        if list(params) != placeholders:  # the digests must be the only, ordered parameters
-            raise RuntimeError("unexpected parameters in the compiled token lookup")
-        self.using = using
-        self.compiler = compiler
-        self.sqlite_sql = None
-        if connections[using].vendor == "sqlite":
-            self.sqlite_sql = cursor_wrapper_sql(self.sql)
-        select, klass_info = compiler.select, compiler.klass_info
-        fields = klass_info["select_fields"]
-        self.own = slice(fields[0], fields[-1] + 1)
-        self.init_list = [column[0].target.attname for column in select[self.own]]
-        self.related_populators = get_related_populators(klass_info, select, using)
-        self.converters = compiler.get_converters([column[0] for column in select])
-
-    def fetch(self, digests: list[str]) -> Token | None:
-        connection = connections[self.using]
-        with connection.cursor() as cursor:
-            if self.sqlite_sql is None or connection.queries_logged:
-                cursor.execute(self.sql, digests)
-            else:
-                # Django's SQLite cursor rewrites %s to ? with a regex on every call, a
-                # quarter of this lookup; the rewritten SQL is kept instead. (Not while
-                # queries are being logged or counted, which only Django's cursor does.)
-                with connection.wrap_database_errors:
-                    sqlite3.Cursor.execute(cursor.cursor, self.sqlite_sql, digests)
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        if self.converters:
-            row = next(iter(self.compiler.apply_converters([row], self.converters)))
-        token = Token.from_db(self.using, self.init_list, row[self.own])
-        for populator in self.related_populators:
-            populator.populate(row, token)
-        if token.project_id is not None:
-            # A project's organization is the token's (check constraint); share it rather
-            # than load it again when the project is named "org/project".
-            token.project.organization = token.organization
-        return token
-
-
-def cursor_wrapper_sql(sql: str) -> str:
-    """The SQL as Django's SQLite cursor would rewrite it (format style to qmark style)."""
-    return SQLiteCursorWrapper.convert_query(None, sql)
+def _column(model, attname: str) -> str:
+    return next(f.column for f in model._meta.concrete_fields if f.attname == attname)
 
 
 @cache
-def _compiled(using: str, candidates: int) -> _CompiledLookup:
-    return _CompiledLookup(using, candidates)
+def lookup_sql(candidates: int, placeholder: str = "%s") -> str:
+    """SELECT … WHERE digest IN (candidates placeholders): one indexed row at most."""
+    columns = ", ".join(f"{alias}.{_column(model, name)}" for alias, model, name in _COLUMNS)
+    token, user = Token._meta, User._meta
+    organization, project = Organization._meta, Project._meta
+    digests = ", ".join([placeholder] * candidates)
+    # Only names from the models' metadata and placeholders: the digests are parameters.
+    return (
+        f"SELECT {columns} FROM {token.db_table} t"  # noqa: S608
+        f" LEFT JOIN {user.db_table} u ON u.{user.pk.column} = t.{_column(Token, 'user_id')}"
+        f" LEFT JOIN {organization.db_table} o"
+        f" ON o.{organization.pk.column} = t.{_column(Token, 'organization_id')}"
+        f" LEFT JOIN {project.db_table} p"
+        f" ON p.{project.pk.column} = t.{_column(Token, 'project_id')}"
+        f" WHERE t.{_column(Token, 'digest')} IN ({digests})"
+    )
 
 
-def token_by_digest(digests: list[str], *, using: str = "default") -> Token | None:
-    """The token (user, organization and project joined) whose digest is one of `digests`."""
-    return _compiled(using, len(digests)).fetch(digests)
+def _aware(value):
+    # SQLite hands back naive UTC (Django stores UTC there); PostgreSQL aware datetimes.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def _credential(row) -> Credential:
+    row = list(row)
+    for index in _DATETIMES:
+        row[index] = _aware(row[index])
+    permissions = row[_PERMISSIONS]
+    if isinstance(permissions, str | bytes):
+        permissions = json.loads(permissions)
+    row[_PERMISSIONS] = tuple(permissions)
+    if row[16] is not None:  # SQLite answers booleans as integers
+        row[16] = bool(row[16])
+    if row[20] is not None:
+        row[20] = bool(row[20])
+    return Credential(*row)
+
+
+def _fetch(connection, digests: list[str], prepare: bool):
+    if connection.queries_logged:
+        with connection.cursor() as cursor:
+            cursor.execute(lookup_sql(len(digests)), digests)
+            return cursor.fetchone()
+    if (
+        connection.connection is not None
+        and connection.health_check_enabled
+        and not connection.health_check_done
+        and not connection.in_atomic_block
+    ):
+        # The lookup is the request's health check: rather than Django's SELECT 1 before the
+        # first query of each request (a round trip on every API call), run it, and if the
+        # reused connection turns out broken, reconnect once and run it again.
+        try:
+            row = _execute(connection, digests, prepare)
+        except (OperationalError, InterfaceError):
+            connection.close()
+            row = _execute(connection, digests, prepare)
+        connection.health_check_done = True
+        return row
+    return _execute(connection, digests, prepare)
+
+
+def _execute(connection, digests: list[str], prepare: bool):
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        raw = connection.connection
+        if connection.vendor == "sqlite":
+            return raw.execute(lookup_sql(len(digests), "?"), digests).fetchone()
+        if connection.vendor == "postgresql":
+            # A server-binding cursor: Django's own (client-side binding) cannot prepare.
+            with psycopg.Cursor(raw) as cursor:
+                cursor.execute(lookup_sql(len(digests)), digests, prepare=prepare)
+                return cursor.fetchone()
+    with connection.cursor() as cursor:
+        cursor.execute(lookup_sql(len(digests)), digests)
+        return cursor.fetchone()
+
+
+def credential_by_digest(
+    digests: list[str], *, using: str = "default", prepare: bool | None = None
+) -> Credential | None:
+    """The credential whose digest is one of `digests` (user, organization, project joined).
+    `prepare` overrides TOKEN_LOOKUP_PREPARED (the bench measures both)."""
+    if prepare is None:
+        prepare = settings.TOKEN_LOOKUP_PREPARED
+    row = _fetch(connections[using], digests, prepare)
+    return None if row is None else _credential(row)

@@ -3,6 +3,7 @@ from datetime import UTC
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from tokens.credential import Credential
 from tokens.models import Token
 
 LEGACY_WARNING = (
@@ -21,7 +22,7 @@ class LegacyCredentialHeaders:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         token = getattr(request, "auth", None)
-        if isinstance(token, Token) and token.kind == Token.Kind.SERVER:
+        if isinstance(token, Credential) and token.kind == Token.Kind.SERVER:
             response["Deprecation"] = "true"
             response["Warning"] = LEGACY_WARNING
         return response

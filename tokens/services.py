@@ -1,7 +1,9 @@
 """The only code that writes tokens. Each call is one transaction with its audit event."""
 
+import dataclasses
 import functools
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -19,8 +21,10 @@ from orgs import audit
 from orgs.audit import Actor
 from tokens import format as token_format
 from tokens import notifications
-from tokens.lookup import token_by_digest
+from tokens.credential import Credential
+from tokens.lookup import credential_by_digest
 from tokens.models import Token
+from tokens.signals import token_verified
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -206,32 +210,55 @@ def _live_name_taken(token: Token) -> bool:
 
 
 @sensitive_variables("plaintext")
-def token_verify(plaintext: str, *, ip: str | None = None) -> Token:
-    """Format and checksum first (no query), then one indexed lookup by digest."""
+def token_verify(plaintext: str, *, ip: str | None = None) -> Credential:
+    """Format and checksum first (no query), then one indexed lookup by digest. Each outcome
+    is announced (tokens.signals.token_verified) for /metrics."""
+    started = time.perf_counter()
+    try:
+        credential = _verify(plaintext, ip=ip)
+    except InvalidToken as error:
+        token_verified.send(Credential, outcome=error.reason, seconds=time.perf_counter() - started)
+        raise
+    token_verified.send(Credential, outcome="valid", seconds=time.perf_counter() - started)
+    return credential
+
+
+@sensitive_variables("plaintext")
+def _verify(plaintext: str, *, ip: str | None) -> Credential:
     try:
         parsed = token_format.parse(plaintext, settings.TOKEN_PREFIX)
+    except token_format.BadChecksum:
+        raise InvalidToken("bad_checksum") from None
     except token_format.MalformedToken:
         raise InvalidToken("malformed") from None
     salt = hash_salt()
     digest = token_format.digest(plaintext, salt)
-    candidates = [digest, *(token_format.digest(plaintext, old) for old in previous_salts())]
-    token = token_by_digest(candidates)
-    if token is None or token.kind != parsed.kind:
+    previous = previous_salts()
+    candidates = [digest, *(token_format.digest(plaintext, old) for old in previous)]
+    credential = credential_by_digest(candidates)
+    if credential is None or credential.kind != parsed.kind:
         raise InvalidToken("unknown")
-    if token.is_revoked:
+    if credential.revoked_at is not None:
         raise InvalidToken("revoked")
     now = timezone.now()
-    if token.is_expired(now):
+    if credential.is_expired(now):
         raise InvalidToken("expired")
-    if token.user is not None and not token.user.is_active:
+    if credential.user_id is not None and not credential.user_is_active:
         raise InvalidToken("inactive_user")
-    if token.digest != digest or not token.salt_fingerprint:
-        _best_effort(_redigest, token, digest=digest, salt=salt)
-    token_touch(token, ip=ip, now=now)
-    return token
+    if credential.digest != digest or not credential.salt_fingerprint:
+        fingerprint = token_format.salt_fingerprint(salt)
+        if _best_effort(_redigest, credential, digest=digest, fingerprint=fingerprint):
+            credential = dataclasses.replace(
+                credential, digest=digest, salt_fingerprint=fingerprint
+            )
+    if _needs_touch(credential.last_used_at, now) and _best_effort(
+        _touch, credential, ip=ip, now=now
+    ):
+        credential = dataclasses.replace(credential, last_used_at=now)
+    return credential
 
 
-def _best_effort(write, token: Token, **kwargs) -> bool:
+def _best_effort(write, token: "Token | Credential", **kwargs) -> bool:
     """Bookkeeping on the request path (last use, re-digest) must never fail the request:
     a database that is locked or refuses the write is logged and the write skipped. The
     savepoint keeps an enclosing transaction usable."""
@@ -244,13 +271,11 @@ def _best_effort(write, token: Token, **kwargs) -> bool:
         return False
 
 
-def _redigest(token: Token, *, digest: str, salt: str) -> None:
+def _redigest(credential: Credential, *, digest: str, fingerprint: str) -> int:
     """Move a token verified under a previous salt onto the current one (salt rotation)."""
-    fingerprint = token_format.salt_fingerprint(salt)
-    Token.objects.filter(pk=token.pk, digest=token.digest).update(
+    return Token.objects.filter(pk=credential.pk, digest=credential.digest).update(
         digest=digest, salt_fingerprint=fingerprint
     )
-    token.digest, token.salt_fingerprint = digest, fingerprint
 
 
 def tokens_on_previous_salts() -> int:
@@ -258,27 +283,32 @@ def tokens_on_previous_salts() -> int:
     return Token.objects.unrevoked().exclude(salt_fingerprint=current).count()
 
 
-def token_touch(token: Token, *, ip: str | None, now=None) -> bool:
+def _needs_touch(last_used_at: datetime | None, now: datetime) -> bool:
+    return last_used_at is None or now - last_used_at >= TOUCH_INTERVAL
+
+
+def token_touch(token: "Token | Credential", *, ip: str | None, now=None) -> bool:
+    """Record a use, at most once a minute per token across every process."""
     now = now or timezone.now()
-    if token.last_used_at is not None and now - token.last_used_at < TOUCH_INTERVAL:
+    if not _needs_touch(token.last_used_at, now):
         return False
-    return _best_effort(_touch, token, ip=ip, now=now)
+    written = _best_effort(_touch, token, ip=ip, now=now)
+    if written and isinstance(token, Token):
+        token.last_used_at, token.last_used_ip = now, ip
+    return written
 
 
-def _touch(token: Token, *, ip: str | None, now) -> bool:
+def _touch(token: "Token | Credential", *, ip: str | None, now) -> bool:
     # Conditional, so concurrent requests of many processes still write once a minute.
     written = (
         Token.objects.filter(pk=token.pk)
         .filter(Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - TOUCH_INTERVAL))
         .update(last_used_at=now, last_used_ip=ip)
     )
-    if written:
-        token.last_used_at, token.last_used_ip = now, ip
-        if token.kind == Token.Kind.SERVER:
-            # Recorded for the deploy-auth page, at the same once-a-minute rate.
-            audit.record(
-                "legacy.use", actor=Actor(user=token.user, token=token, ip=ip), target=token
-            )
+    if written and token.kind == Token.Kind.SERVER:
+        # Recorded for the deploy-auth page, at the same once-a-minute rate.
+        row = token if isinstance(token, Token) else token.fetch_token()
+        audit.record("legacy.use", actor=Actor(user=row.user, token=row, ip=ip), target=row)
     return bool(written)
 
 

@@ -96,6 +96,8 @@ def dialog_button(url: str, text: str, *, label: str = "", css: str = "outline s
 
 
 TABLE_OPTIONS = {"css", "columns", "empty", "page", "labelledby", "id", "refresh", "on", "foot"}
+# The pager's words (includes/pager.html): what the rows are, and its two links.
+TABLE_OPTIONS |= {"noun", "newer", "older"}
 
 
 @register.tag
@@ -104,7 +106,8 @@ def table(parser, token):
     one table frame (templates/includes/table.html). The body is rendered once per row with
     `row` set; `columns` names the header cells (an empty name is the actions column, named
     for screen readers only); `empty` is said instead of an empty table; `page` adds its
-    pager; `foot` (HTML) follows a non-empty table. With `id`, the frame is a `<div>` that,
+    pager, worded by `noun`, `newer` and `older` ("tokens", "Newer", "Older" by default);
+    `foot` (HTML) follows a non-empty table. With `id`, the frame is a `<div>` that,
     given `refresh` and `on`, reloads itself from `refresh` (plus this request's query)
     whenever the `on` event fires (HTMX)."""
     bits = token.split_contents()

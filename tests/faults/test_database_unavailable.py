@@ -19,7 +19,7 @@ def token(user):
 
 @pytest.mark.parametrize("error", [OperationalError, InterfaceError])
 def test_an_api_call_answers_503_json_with_retry_after(client, token, error):
-    with mock.patch("tokens.services.token_by_digest", side_effect=error("connection lost")):
+    with mock.patch("tokens.services.credential_by_digest", side_effect=error("connection lost")):
         response = client.get("/api/v1/whoami", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 503
     assert response.json()["error"] == "service_unavailable"

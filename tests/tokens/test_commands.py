@@ -83,7 +83,7 @@ class TestCreateToken:
         assert (dep.kind, dep.project.slug, dep.permissions) == (
             "dep",
             "web",
-            ["deployments:write"],
+            ("deployments:write",),
         )
 
     def test_a_legacy_server_token_can_be_imported(self, db):

@@ -49,7 +49,7 @@ def test_a_bad_checksum_is_rejected_without_a_query(user, django_assert_num_quer
     typo = plaintext[:-1] + ("A" if plaintext[-1] != "A" else "B")
     with django_assert_num_queries(0), pytest.raises(InvalidToken) as caught:
         token_verify(typo)
-    assert caught.value.reason == "malformed"
+    assert caught.value.reason == "bad_checksum"
 
 
 def test_a_revoked_token_is_refused(user):
@@ -152,12 +152,113 @@ def test_a_deployment_token_arrives_with_its_project_and_organization(
         assert token.created_by_id == owner.pk
 
 
-def test_the_compiled_lookup_converts_values_like_the_orm(user):
+def test_the_credential_carries_the_rows_values_as_the_orm_reads_them(user):
+    from tokens.credential import Credential
     from tokens.models import Token
 
     issued = make_personal_token(user, expires_in_days=5)
     verified = token_verify(issued.plaintext)
-    loaded = Token.objects.get(pk=issued.token.pk)
-    for field in Token._meta.concrete_fields:
-        assert getattr(verified, field.attname) == getattr(loaded, field.attname), field.name
-    assert verified.user.email == user.email and verified.user.is_active
+    assert isinstance(verified, Credential)
+    loaded = Token.objects.select_related("user").get(pk=issued.token.pk)
+    for name in (
+        "id", "kind", "name", "description", "preview", "role", "digest", "salt_fingerprint",
+        "created_at", "expires_at", "last_used_at", "revoked_at", "created_by_id", "user_id",
+        "organization_id", "project_id",
+    ):  # fmt: skip
+        assert getattr(verified, name) == getattr(loaded, name), name
+    assert verified.expires_at.tzinfo is not None and verified.last_used_at is not None
+    assert verified.permissions == tuple(loaded.permissions)
+    assert (verified.user_email, verified.user_is_active) == (user.email, True)
+    assert verified.user == user and verified.organization is None and verified.project is None
+
+
+def test_a_ci_credential_names_its_organization_without_another_query(
+    user, django_assert_num_queries
+):
+    from tests.factories import make_ci_token, make_org
+
+    org = make_org("acme")
+    issued = make_ci_token(org, user)
+    token_verify(issued.plaintext)
+    with django_assert_num_queries(1):
+        credential = token_verify(issued.plaintext)
+        assert credential.organization == org and credential.organization.slug == "acme"
+        assert credential.organization_name == org.name
+        assert credential.user_id is None and credential.user is None
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+def test_the_lookup_answers_the_same_prepared_or_not(user, settings, prepared):
+    """The raw path (not counted by Django: the test counts nothing here) on either backend,
+    with PostgreSQL's prepared statement and without."""
+    from tokens.lookup import credential_by_digest
+
+    settings.TOKEN_LOOKUP_PREPARED = prepared
+    issued = make_personal_token(user)
+    for _ in range(3):  # psycopg prepares on first use, then executes by name
+        found = credential_by_digest([issued.token.digest])
+        assert found is not None and found.id == issued.token.pk
+    assert credential_by_digest(["0" * 64]) is None
+    assert credential_by_digest(["0" * 64, issued.token.digest]).id == issued.token.pk
+
+
+def test_postgresql_keeps_the_lookup_as_a_prepared_statement(user, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's: this runs with DATABASE_URL")
+    from tokens.lookup import credential_by_digest
+
+    settings.TOKEN_LOOKUP_PREPARED = True
+    issued = make_personal_token(user)
+    credential_by_digest([issued.token.digest])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%tokens_token%digest%"],
+        )
+        assert cursor.fetchone()[0] >= 1
+
+
+@pytest.mark.parametrize("state", ["revoked", "expired"])
+def test_a_refused_token_costs_one_query(user, state, django_assert_num_queries):
+    issued = make_personal_token(user, expires_in_days=1)
+    if state == "revoked":
+        token_revoke(token=issued.token, actor=Actor(user=user))
+    with (
+        time_machine.travel(timezone.now() + timedelta(days=2 if state == "expired" else 0)),
+        django_assert_num_queries(1),
+        pytest.raises(InvalidToken) as caught,
+    ):
+        token_verify(issued.plaintext)
+    assert caught.value.reason == state
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_lookup_reconnects_once_when_the_reused_connection_died(settings):
+    """With CONN_HEALTH_CHECKS the lookup is the request's connection check (no SELECT 1 of
+    Django's first): a connection the server dropped between requests is replaced."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a server that drops connections: this runs with DATABASE_URL=postgres://…")
+    import psycopg
+    from django.db import close_old_connections
+
+    from tests.factories import make_user
+
+    issued = make_personal_token(make_user("reconnect@x.test"))
+    connection.ensure_connection()
+    settings_dict = connection.settings_dict
+    before = connection.connection.info.backend_pid
+    with psycopg.connect(
+        host=settings_dict["HOST"] or "localhost",
+        port=settings_dict["PORT"] or 5432,
+        user=settings_dict["USER"],
+        password=settings_dict["PASSWORD"] or None,
+        dbname=settings_dict["NAME"],
+        autocommit=True,
+    ) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [before])
+    close_old_connections()  # what a new request does: the next query checks the connection
+    assert connection.health_check_enabled and not connection.health_check_done
+
+    assert token_verify(issued.plaintext).id == issued.token.pk
+    assert connection.connection.info.backend_pid != before
+    assert connection.health_check_done

@@ -17,15 +17,16 @@ from config.unavailable import unavailable_response
 from lib.errors import RuleError
 from orgs.audit import client_ip
 from tokens.authorization import Denied, Scope, authorize
-from tokens.models import Token
+from tokens.credential import Credential
 from tokens.services import InvalidToken, token_verify
 
 
 class ApiRequest(HttpRequest):
-    """A request inside an API operation: `auth` is what BearerTokenAuth returned, `scope`
-    what `requires` resolved. Annotate operations with it, never with HttpRequest."""
+    """A request inside an API operation: `auth` is what BearerTokenAuth returned (the
+    verified token as a Credential, not a model), `scope` what `requires` resolved. Annotate
+    operations with it, never with HttpRequest."""
 
-    auth: Token
+    auth: Credential
     scope: Scope
 
 
@@ -37,18 +38,18 @@ class InvalidTokenError(Denied):
 class BearerTokenAuth(HttpBearer):
     # Overrides HttpBearer.__call__, which logs the whole Authorization header (a token)
     # when the scheme is unexpected in DEBUG.
-    def __call__(self, request: HttpRequest) -> Token:
+    def __call__(self, request: HttpRequest) -> Credential:
         # META, not request.headers: that builds a dict of every header on each request.
         scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
         if scheme.lower() != "bearer" or not credentials.strip():
             raise InvalidTokenError("Send a token in the Authorization header: Bearer <token>.")
         return self.authenticate(request, credentials.strip())
 
-    def authenticate(self, request: HttpRequest, token: str) -> Token:
+    def authenticate(self, request: HttpRequest, token: str) -> Credential:
         try:
             return token_verify(token, ip=client_ip(request))
         except InvalidToken as error:
-            if error.reason == "malformed":
+            if error.reason in ("malformed", "bad_checksum"):
                 raise InvalidTokenError(
                     "This is not a Tokendesk token: check that it was copied whole."
                 ) from None

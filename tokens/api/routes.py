@@ -40,6 +40,7 @@ from tokens.api.schemas import (
     WhoAmIOut,
 )
 from tokens.authorization import Denied, not_found
+from tokens.credential import Credential
 from tokens.models import Token
 from tokens.services import (
     ensure_renewable,
@@ -70,9 +71,9 @@ def _no_store(response: HttpResponse) -> None:
 @api.get("/whoami", response={200: WhoAmIOut, **ERRORS}, tags=["tokens"])
 def whoami(request: ApiRequest):
     """The calling token's metadata and, for personal tokens, its user."""
-    token: Token = request.auth
-    user = {"email": token.user.email} if token.user_id else None
-    return {"token": token, "user": user}
+    credential: Credential = request.auth
+    user = {"email": credential.user_email} if credential.user_id else None
+    return {"token": credential, "user": user}
 
 
 # Organizations, projects, deployments ---------------------------------------------------
@@ -184,7 +185,7 @@ def list_tokens(request: ApiRequest, filters: Query[TokenFilters]) -> QuerySet[T
     return tokens.order_by("-created_at", "-id")
 
 
-def _target_of(payload: TokenCreateIn, requester: Token):
+def _target_of(payload: TokenCreateIn, requester: Credential):
     """(kind, organization, project, user) the new token would belong to, or 404."""
     if payload.project:
         org_slug, _, project_slug = payload.project.partition("/")
@@ -226,7 +227,7 @@ def _grant_of(payload: TokenCreateIn, kind: str) -> tuple[frozenset[str], str]:
 def create_token(request: ApiRequest, payload: TokenCreateIn, response: HttpResponse):
     """Create a personal, CI (`org`) or deployment (`project`) token. The plaintext is in
     the answer once."""
-    requester: Token = request.auth
+    requester: Credential = request.auth
     kind, organization, project, user = _target_of(payload, requester)
     granted, role = _grant_of(payload, kind)
     authorization.check_issue(

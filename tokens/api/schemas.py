@@ -9,6 +9,7 @@ from lib.ids import MAX_ID
 from lib.limits import MAX_TOKEN_LIFETIME_DAYS
 from orgs.models import AuditEvent, Deployment, Project
 from orgs.services import ENVIRONMENT_MAX_LENGTH, ENVIRONMENT_PATTERN, REF_MAX_LENGTH
+from tokens.credential import Credential
 from tokens.models import Token
 from tokens.services import IssuedToken
 
@@ -79,11 +80,15 @@ class TokenOut(Schema):
         return API_KINDS[token.kind]
 
     @staticmethod
-    def resolve_org(token: Token) -> str | None:
+    def resolve_org(token: Token | Credential) -> str | None:
+        if isinstance(token, Credential):
+            return token.organization_slug
         return token.organization.slug if token.organization_id else None
 
     @staticmethod
-    def resolve_project(token: Token) -> str | None:
+    def resolve_project(token: Token | Credential) -> str | None:
+        if isinstance(token, Credential):
+            return token.project_label
         return str(token.project) if token.project_id else None
 
     @staticmethod
