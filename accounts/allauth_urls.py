@@ -1,7 +1,8 @@
 """django-allauth's pages under /accounts/, with Tokendesk's re-authentication in front of
 every change to two-factor settings (allauth's own re-authentication check is off:
-MFA_REAUTHENTICATION_REQUIRED). Adding `allauth.socialaccount` to INSTALLED_APPS later
-brings its /accounts/3rdparty/ and provider URLs in through allauth.urls unchanged."""
+MFA_REAUTHENTICATION_REQUIRED). Single sign-on's login and callback are Tokendesk's wrappers
+(accounts/sso.py) at allauth's own addresses, so the redirect URI to register at the provider
+is allauth's: /accounts/oidc/<provider_id>/login/callback/."""
 
 from allauth.account import views as account_views
 from allauth.mfa.recovery_codes import views as recovery_views
@@ -13,6 +14,7 @@ from django.urls import include, path
 from django.views.decorators.cache import never_cache
 from django.views.generic import RedirectView
 
+from accounts import sso
 from accounts.reauthentication import reauthentication_required
 
 
@@ -49,5 +51,7 @@ urlpatterns = [
         guarded(webauthn_views.remove_webauthn),
         name="mfa_remove_webauthn",
     ),
+    path("oidc/<str:provider_id>/login/", sso.login, name="openid_connect_login"),
+    path("oidc/<str:provider_id>/login/callback/", sso.callback, name="openid_connect_callback"),
     path("", include("allauth.urls")),
 ]

@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
         from allauth.account.signals import password_changed, password_reset
         from django.contrib.auth.signals import user_logged_in, user_logged_out
 
+        from accounts import checks  # noqa: F401  (registers the SSO settings check)
         from accounts.reauthentication import note_sign_in
         from accounts.sessions import (
             end_other_sessions_on_password_change,

@@ -115,6 +115,7 @@ def replay(request: HttpRequest, stash_id: str) -> HttpResponse | None:
 
 
 def ask_in_dialog(request: HttpRequest, stash_id: str, *, form=None, status: int = 200):
+    from accounts import sso
     from accounts.forms import ReauthenticateForm
 
     context = {
@@ -122,6 +123,7 @@ def ask_in_dialog(request: HttpRequest, stash_id: str, *, form=None, status: int
         "action": reverse("accounts:reauthenticate", args=[stash_id]),
         "minutes": settings.REAUTHENTICATION_MINUTES,
         "back": reverse("dashboard"),
+        "sso_reauth_url": sso.reauthentication_url(request.user, stash_id),
     }
     response = render(request, f"{PAGE}#reauth-dialog", context, status=status)
     # Whatever the original form targeted, the question opens in the dialog slot.

@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import reauthentication
+from accounts import reauthentication, sso
 from accounts.forms import ReauthenticateForm
 from accounts.sessions import end_other_sessions, sessions_of
 from accounts.user_agents import describe_browser
@@ -86,6 +86,36 @@ def reauthenticate(request: HttpRequest, stash_id: str) -> HttpResponse:
     return response
 
 
+@never_cache
+@login_required
+@require_http_methods(["GET"])
+def reauthenticate_with_provider(request: HttpRequest, stash_id: str) -> HttpResponse:
+    """ "Confirm with <provider>": off to the provider, back to `reauthenticated_with_provider`
+    (a link, not a form: the page's CSP keeps forms on this site)."""
+    if reauthentication.stashed(request, stash_id) is None or not sso.connected_account(
+        request.user
+    ):
+        messages.error(request, "That action expired or was already done. Please try again.")
+        return redirect("dashboard")
+    return sso.start_reauthentication(
+        request, reverse("accounts:reauthenticated-sso", args=[stash_id])
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET"])
+def reauthenticated_with_provider(request: HttpRequest, stash_id: str) -> HttpResponse:
+    """Back from the provider: the adapter recorded the fresh sign-in; carry on."""
+    if not reauthentication.recently_authenticated(request):
+        return redirect("accounts:reauthenticate", stash_id=stash_id)
+    response = reauthentication.replay(request, stash_id)
+    if response is None:
+        messages.error(request, "That action expired or was already done. Please try again.")
+        return redirect("dashboard")
+    return response
+
+
 def _ask(request, stash_id, form, action, *, status: int = 200) -> HttpResponse:
     if request.htmx:
         return reauthentication.ask_in_dialog(request, stash_id, form=form, status=status)
@@ -94,5 +124,6 @@ def _ask(request, stash_id, form, action, *, status: int = 200) -> HttpResponse:
         "action": action,
         "minutes": settings.REAUTHENTICATION_MINUTES,
         "back": reverse("dashboard"),
+        "sso_reauth_url": sso.reauthentication_url(request.user, stash_id),
     }
     return render(request, reauthentication.PAGE, context, status=status)

@@ -8,6 +8,7 @@ import dj_database_url
 from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 
+from accounts import oidc_settings
 from config.env import env_bool, env_int, env_list, env_networks, env_str, load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -57,6 +58,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "allauth.usersessions",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "django_tasks",
     "django_tasks_db",
     "ops",
@@ -216,6 +219,32 @@ MFA_REAUTHENTICATION_REQUIRED = False
 # Sessions are listed from the login on; accounts.middleware.SessionActivity records when
 # each was last seen (at most once a minute), so allauth's per-request write stays off.
 USERSESSIONS_TRACK_ACTIVITY = False
+
+# Single sign-on with one OpenID Connect provider (README "Single sign-on"). Off unless the
+# issuer, client id and secret are all set; a partial set is a `check` warning (accounts.W001).
+OIDC_SETTINGS = {
+    name: env_str(name).strip() for name in (*oidc_settings.REQUIRED, "OIDC_PROVIDER_NAME")
+}
+OIDC_PROVIDER_ID = env_str("OIDC_PROVIDER_ID", "sso").strip() or "sso"
+OIDC_PROVIDER_NAME = OIDC_SETTINGS["OIDC_PROVIDER_NAME"] or "single sign-on"
+# New people may join through SSO only with an e-mail in one of these domains (or a pending
+# invitation); the provider must say the address is verified.
+OIDC_ALLOWED_EMAIL_DOMAINS = [
+    d.lower().lstrip("@") for d in env_list("OIDC_ALLOWED_EMAIL_DOMAINS", [])
+]
+SOCIALACCOUNT_PROVIDERS = oidc_settings.providers(
+    OIDC_SETTINGS, provider_id=OIDC_PROVIDER_ID, name=OIDC_PROVIDER_NAME
+)
+SOCIALACCOUNT_ADAPTER = "config.allauth.SocialAccountAdapter"
+SOCIALACCOUNT_ONLY = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_REQUIRED = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+# An existing account whose e-mail the provider has verified is signed in and connected.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -71,6 +71,17 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+def has_pending_invitation(email: str) -> bool:
+    """An open, unexpired invitation to this address: single sign-on may then create the
+    person's account on their first sign-in (accounts.sso.JOIN_RULES; they join the
+    organization by accepting the invitation)."""
+    return (
+        Invitation.objects.open()
+        .filter(email=normalize_email(email), expires_at__gt=timezone.now())
+        .exists()
+    )
+
+
 # Sending ------------------------------------------------------------------------------------
 
 

@@ -1,0 +1,45 @@
+"""Single sign-on in real Chromium against a real OpenID Connect provider on loopback
+(tests/sso/provider/): Tokendesk's button → the provider's own login page → back in
+Tokendesk, signed in."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.models import User
+from tests.sso.idp import PASSWORD, PROVIDER_NAME, configure, identity_provider  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+
+def test_sign_in_with_the_provider(page, settings, identity_provider):  # noqa: F811
+    configure(settings, identity_provider.issuer)
+
+    page.goto("/accounts/login/")
+    page.get_by_role("button", name=f"Sign in with {PROVIDER_NAME}").click()
+
+    # The provider's own page, on its own origin.
+    expect(page).to_have_url(re.compile(rf"^{re.escape(identity_provider.base)}/login/"))
+    expect(page.get_by_role("heading", name="Test Identity Provider")).to_be_visible()
+    page.get_by_label("Username").fill("new.person@allowed.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in to the provider").click()
+
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_text("new.person@allowed.test")).to_be_visible()
+    assert User.objects.filter(email="new.person@allowed.test").exists()
+
+
+def test_an_uninvited_person_reads_why_in_the_browser(page, settings, identity_provider):  # noqa: F811
+    configure(settings, identity_provider.issuer)
+
+    page.goto("/accounts/login/")
+    page.get_by_role("button", name=f"Sign in with {PROVIDER_NAME}").click()
+    page.get_by_label("Username").fill("stranger@elsewhere.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in to the provider").click()
+
+    expect(page.get_by_role("heading", name="You cannot sign in here")).to_be_visible()
+    expect(page.get_by_text("No account was created.")).to_be_visible()
+    assert not User.objects.filter(email="stranger@elsewhere.test").exists()
