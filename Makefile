@@ -62,6 +62,7 @@ bench: $(BENCH_STAMP)
 		echo "Installing Debian's PostgreSQL for the PostgreSQL half of the bench"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/oidc_exchange.py
 
 # A million tokens on a throwaway PostgreSQL cluster (not part of `make test`): several minutes
 # at SCALE=1.0; SCALE=0.1 for a tenth of everything (bench/scale.py).

@@ -17,6 +17,7 @@ GUIDES = {
     "personal-tokens": "personal-tokens.md",
     "ci-tokens": "ci-tokens.md",
     "deployment-tokens": "deployment-tokens.md",
+    "trusted-publishing": "trusted-publishing.md",
     "api": "api.md",
     "security": "security.md",
     "production": "production.md",

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "orgs",
     "tokens",
     "events",
+    "trust",
 ]
 
 MIDDLEWARE = [
@@ -278,6 +279,28 @@ if env_str("CACHE_URL"):
 
 # Absolute links in e-mails.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Trusted publishing (docs/trusted-publishing.md): the OIDC issuers whose ID tokens a project's
+# trust policy may accept, as issuer URL -> claim set ("github" or "gitlab"). More (a
+# self-hosted GitLab) through TRUSTED_PUBLISHER_ISSUERS="gitlab=https://gitlab.example.com,…".
+TRUSTED_PUBLISHER_ISSUERS = {
+    "https://token.actions.githubusercontent.com": "github",
+    "https://gitlab.com": "gitlab",
+}
+for _entry in env_list("TRUSTED_PUBLISHER_ISSUERS", []):
+    _kind, _, _url = _entry.partition("=")
+    if _kind.strip() not in ("github", "gitlab") or not _url.strip().startswith("https://"):
+        raise ImproperlyConfigured(
+            f"TRUSTED_PUBLISHER_ISSUERS: expected github=https://… or gitlab=https://…: {_entry}"
+        )
+    TRUSTED_PUBLISHER_ISSUERS[_url.strip().rstrip("/")] = _kind.strip()
+# The audience a policy expects by default: this server's address.
+TRUSTED_PUBLISHER_AUDIENCE = env_str("TRUSTED_PUBLISHER_AUDIENCE", SITE_URL)
+# Tests only: lets a loopback http:// issuer serve its discovery document and keys.
+TRUSTED_PUBLISHER_ALLOW_INSECURE_ISSUERS = False
+TRUSTED_PUBLISHER_JWKS_TTL = env_int("TRUSTED_PUBLISHER_JWKS_TTL", 3600)
+TRUSTED_PUBLISHER_JWKS_REFRESH_SECONDS = 60
+TRUSTED_PUBLISHER_HTTP_TIMEOUT = 5
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tokendesk@localhost")
 

@@ -12,6 +12,7 @@ from lib.ids import IdConverter
 from orgs.invitation_views import invitation
 from tokens.api import api
 from tokens.views import dashboard
+from trust import api as trust_api  # noqa: F401  (registers /api/v1/oidc/token)
 
 register_converter(IdConverter, "id")
 
@@ -34,6 +35,7 @@ urlpatterns = [
         name="security-sign-out-others",
     ),
     path("", include("tokens.urls")),
+    path("", include("trust.urls")),
     path("orgs/<slug:org>/", include("orgs.urls")),
     path("invitations/<str:secret>/", invitation, name="invitation"),
     path("orgs/<slug:org>/", include("events.urls")),

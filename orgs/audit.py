@@ -41,6 +41,10 @@ ACTIONS = {
     "webhook.create": "Webhook endpoint added",
     "webhook.update": "Webhook endpoint changed",
     "webhook.delete": "Webhook endpoint deleted",
+    "publisher.create": "Trusted publisher added",
+    "publisher.update": "Trusted publisher changed",
+    "publisher.delete": "Trusted publisher removed",
+    "oidc.exchange": "Token issued to a trusted publisher",
 }
 
 

@@ -148,15 +148,22 @@ def token_issue(
     description: str = "",
     expires_in_days: int | None = None,
     allowed_ips: list[str] | None = None,
+    lifetime: timedelta | None = None,
 ) -> IssuedToken:
+    """`lifetime` instead of `expires_in_days`: a credential that lives minutes (trust/),
+    always within the organization's limit in days."""
     salt = hash_salt()
     name = clean_name(name)
     allowed_ips = allowlist.clean(allowed_ips or [])
     now = timezone.now()
     organization = organization or (project.organization if project else None)
-    expires_at = expiry_for(
-        expires_in_days, limit_days=max_lifetime_days(kind, organization), now=now
-    )
+    limit_days = max_lifetime_days(kind, organization)
+    if lifetime is not None:
+        if limit_days is not None:
+            lifetime = min(lifetime, timedelta(days=limit_days))
+        expires_at = now + lifetime
+    else:
+        expires_at = expiry_for(expires_in_days, limit_days=limit_days, now=now)
     if not permissions:
         raise RuleError("Choose at least one permission.", field="permissions")
     plaintext = token_format.generate(kind, settings.TOKEN_PREFIX)

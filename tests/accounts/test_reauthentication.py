@@ -34,6 +34,9 @@ GUARDED = {
     "tokens:deployment-rotate",
     "tokens:deployment-generate",
     "tokens:deploy-auth-policy",
+    "trust:publisher-create",
+    "trust:publisher-edit",
+    "trust:publisher-delete",
     "orgs:member-role",
     "orgs:two-factor-policy",
     "events:webhooks",  # adding an endpoint mints its signing secret
@@ -47,7 +50,8 @@ GUARDED = {
 MINTING_CALLS = re.compile(
     r"\b(token_issue|token_regenerate|token_reset|token_rotate|tokens_revoke_all|"
     r"membership_change_role|organization_set_personal_token_deploys|"
-    r"organization_set_require_two_factor)\("
+    r"organization_set_require_two_factor|"
+    r"publisher_create|publisher_update|publisher_delete)\("
 )
 
 

@@ -50,6 +50,11 @@ PASTED_WHOLE_MESSAGE = (
     "(e.g. tdk_ci_4fQz)."
 )
 SHOW_ONCE_NOTE = "Save this token now: it will not be shown again."
+OIDC_SETUP_HINT = (
+    "tokendesk: --oidc found no ID token: on GitHub Actions give the job "
+    "`permissions: id-token: write`; on GitLab CI declare `id_tokens: TOKENDESK_ID_TOKEN: "
+    "aud: <your Tokendesk URL>` (docs/trusted-publishing/)."
+)
 
 # RFC 7234 Warning values look like `299 - "text"`; only the text is for people.
 WARNING_TEXT = re.compile(r'^\s*\d{3}\s+\S+\s+"(?P<text>.*)"')
@@ -533,6 +538,63 @@ def cmd_deploy(client: Client, args) -> int:
     return 0
 
 
+# --- trusted publishing (OIDC) ------------------------------------------------------
+
+
+def ci_id_token(environ, audience: str) -> str:
+    """The CI job's OIDC ID token: GitLab's from TOKENDESK_ID_TOKEN (`id_tokens:`), GitHub
+    Actions' requested from ACTIONS_ID_TOKEN_REQUEST_URL for `audience`."""
+    given = environ.get("TOKENDESK_ID_TOKEN", "").strip()
+    if given:
+        return given
+    url = environ.get("ACTIONS_ID_TOKEN_REQUEST_URL", "").strip()
+    request_token = environ.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "").strip()
+    if not url or not request_token:
+        raise usage_error(OIDC_SETUP_HINT)
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise usage_error("tokendesk: ACTIONS_ID_TOKEN_REQUEST_URL is not an http(s) URL")
+    separator = "&" if "?" in url else "?"
+    url += separator + urllib.parse.urlencode({"audience": audience})
+    request = urllib.request.Request(url)  # noqa: S310 (http(s) only, checked above)
+    request.add_header("Authorization", f"bearer {request_token}")
+    request.add_header("Accept", "application/json")
+    try:
+        opener = urllib.request.build_opener(_NoRedirect)
+        with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+            answer = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        raise api_error(
+            f"tokendesk: GitHub Actions refused the ID token request (HTTP {exc.code}); "
+            "does the job have `permissions: id-token: write`?"
+        ) from None
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        raise api_error(f"tokendesk: the ID token request failed: {_one_line(exc)}") from None
+    value = answer.get("value") if isinstance(answer, dict) else None
+    if not isinstance(value, str) or not value:
+        raise api_error("tokendesk: the ID token request answered no token")
+    return value
+
+
+def exchange_id_token(root: str, project: str, environ) -> dict:
+    """Trade the job's ID token for a short-lived deployment token (POST /api/v1/oidc/token)."""
+    audience = environ.get("TOKENDESK_OIDC_AUDIENCE", "").strip() or root
+    id_token = ci_id_token(environ, audience)
+    return Client(root, None).request(
+        "POST", "oidc/token", body={"id_token": id_token, "project": project}
+    )
+
+
+def cmd_oidc_token(root: str, args) -> int:
+    issued = exchange_id_token(root, args.project, os.environ)
+    if args.json:
+        print_json(issued)
+        return 0
+    # Only the token on stdout, so `TOKENDESK_TOKEN=$(tokendesk oidc-token acme/web)` works.
+    print(issued["token"])
+    print(f"Expires:     {show_time(issued.get('expires_at'))}", file=sys.stderr)
+    return 0
+
+
 def cmd_scan(args) -> int:
     """Print where tokens are (masked), optionally report them; exit 1 when any was found."""
     try:
@@ -661,8 +723,21 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("project", metavar="ORG/PROJECT", type=org_project)
     deploy.add_argument("--ref", required=True, metavar="REF", help="commit, tag or branch")
     deploy.add_argument("--environment", default="production", metavar="ENV")
+    deploy.add_argument(
+        "--oidc",
+        action="store_true",
+        help="no stored token: exchange this CI job's OIDC ID token (trusted publishing)",
+    )
     add_json_flag(deploy)
     deploy.set_defaults(handler=cmd_deploy)
+
+    oidc_token = commands.add_parser(
+        "oidc-token",
+        help="print a short-lived deployment token for this CI job's OIDC ID token",
+    )
+    oidc_token.add_argument("project", metavar="ORG/PROJECT", type=org_project)
+    add_json_flag(oidc_token)
+    oidc_token.set_defaults(oidc_handler=cmd_oidc_token)
 
     scan = commands.add_parser(
         "scan",
@@ -701,6 +776,11 @@ def run(args) -> int:
         return args.offline_handler(args)
     _refuse_pasted_secrets(args)
     root = server_root(args.url or os.environ.get("TOKENDESK_URL"))
+    if getattr(args, "oidc_handler", None):
+        return args.oidc_handler(root, args)
+    if getattr(args, "oidc", False):
+        issued = exchange_id_token(root, args.project, os.environ)
+        return args.handler(Client(root, issued["token"]), args)
     token, legacy = resolve_token(os.environ)
     if legacy:
         warn(legacy_warning(root))
@@ -713,7 +793,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(parser, argv)
     if isinstance(args, int):
         return args
-    if not getattr(args, "handler", None) and not getattr(args, "offline_handler", None):
+    handlers = ("handler", "offline_handler", "oidc_handler")
+    if not any(getattr(args, name, None) for name in handlers):
         # Bare `tokendesk` or `tokendesk token`: the help, as a usage error.
         getattr(args, "help_of", parser).print_help(sys.stderr)
         return 2
