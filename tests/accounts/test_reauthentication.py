@@ -33,6 +33,7 @@ GUARDED = {
     "tokens:deploy-auth-policy",
     "orgs:member-role",
     "orgs:two-factor-policy",
+    "orgs:sso-policy",
     "events:webhooks",  # adding an endpoint mints its signing secret
     "mfa_activate_totp",
     "mfa_deactivate_totp",

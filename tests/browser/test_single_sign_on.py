@@ -8,6 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
+from orgs.models import Organization
+from tests.browser.conftest import sign_in
+from tests.factories import make_org
 from tests.sso.idp import PASSWORD, PROVIDER_NAME, configure, identity_provider  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -43,3 +46,25 @@ def test_an_uninvited_person_reads_why_in_the_browser(page, settings, identity_p
     expect(page.get_by_role("heading", name="You cannot sign in here")).to_be_visible()
     expect(page.get_by_text("No account was created.")).to_be_visible()
     assert not User.objects.filter(email="stranger@elsewhere.test").exists()
+
+
+def test_an_organization_that_requires_sso_sends_a_password_session_through_it(
+    page,
+    settings,
+    identity_provider,  # noqa: F811
+):
+    make_org("acme", owner="existing@elsewhere.test")
+    Organization.objects.filter(slug="acme").update(require_sso=True)
+    sign_in(page, "existing@elsewhere.test", "pw-for-tests")
+    configure(settings, identity_provider.issuer)
+
+    page.goto("/orgs/acme/")
+    expect(page.get_by_role("heading", name="Acme requires single sign-on")).to_be_visible()
+    expect(page.get_by_text("personal API tokens keep working")).to_be_visible()
+    page.get_by_role("button", name=f"Sign in with {PROVIDER_NAME}").click()
+    page.get_by_label("Username").fill("existing@elsewhere.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in to the provider").click()
+
+    expect(page).to_have_url(re.compile(r"/orgs/acme/$"))
+    expect(page.get_by_role("heading", name="Acme requires single sign-on")).to_have_count(0)
