@@ -9,6 +9,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import requests
+from allauth.account.internal.flows.login import get_authentication_records
 from allauth.socialaccount.adapter import get_adapter as get_social_adapter
 from allauth.socialaccount.internal import jwtkit
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialLogin
@@ -183,3 +184,15 @@ def login(request: HttpRequest, provider_id: str) -> HttpResponse:
 
 def callback(request: HttpRequest, provider_id: str) -> HttpResponse:
     return _run(OAuth2CallbackView, request, provider_id)
+
+
+def signed_in_with_sso(request: HttpRequest) -> bool:
+    """Did this session sign in through the configured provider? (allauth keeps a record of
+    each way a session authenticated; an organization that requires SSO asks this.)"""
+    configured = provider()
+    if configured is None or not request.user.is_authenticated:
+        return False
+    return any(
+        record.get("method") == "socialaccount" and record.get("provider") == configured["id"]
+        for record in get_authentication_records(request, request.user)
+    )

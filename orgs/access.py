@@ -6,7 +6,7 @@ organization's pages do not exist for you."""
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
-from accounts import two_factor
+from accounts import sso, two_factor
 from orgs.models import Membership, Organization, Project
 
 Role = Membership.Role
@@ -22,18 +22,35 @@ class TwoFactorRequired(Exception):
         self.organization = organization
 
 
+class SsoRequired(Exception):
+    """The organization requires single sign-on and this session signed in otherwise: its
+    pages answer the page asking to sign in with the provider (orgs.middleware)."""
+
+    def __init__(self, organization: Organization):
+        super().__init__(organization.slug)
+        self.organization = organization
+
+
 def membership_or_404(request: HttpRequest, org_slug: str) -> Membership:
     """The signed-in person's membership of the organization, or 404. Every page of an
     organization starts here, so its two-factor requirement is enforced here too (the
-    organization is fetched with the membership: no extra query when nothing is required)."""
+    organization is fetched with the membership: no extra query when nothing is required), and
+    so is its single sign-on requirement."""
     membership = unchecked_membership_or_404(request, org_slug)
     if membership.organization.require_two_factor and not two_factor.has_two_factor(request.user):
         raise TwoFactorRequired(membership.organization)
+    # Not enforced while the server has no provider configured: nobody could satisfy it.
+    if (
+        membership.organization.require_sso
+        and sso.provider() is not None
+        and not sso.signed_in_with_sso(request)
+    ):
+        raise SsoRequired(membership.organization)
     return membership
 
 
 def unchecked_membership_or_404(request: HttpRequest, org_slug: str) -> Membership:
-    """Only for the page that asks a member to enrol: no two-factor check."""
+    """Only for the pages that ask a member to enrol or to sign in with SSO: no checks."""
     return get_object_or_404(
         Membership.objects.select_related("organization"),
         user=request.user,

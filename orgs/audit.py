@@ -38,6 +38,7 @@ ACTIONS = {
     "org.token_policy": "Token policy changed",
     "org.deploy_policy": "Deploy-auth policy changed",
     "org.two_factor_policy": "Two-factor requirement changed",
+    "org.sso_policy": "Single sign-on requirement changed",
     "webhook.create": "Webhook endpoint added",
     "webhook.update": "Webhook endpoint changed",
     "webhook.delete": "Webhook endpoint deleted",

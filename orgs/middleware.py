@@ -1,5 +1,6 @@
-"""Turns an organization's two-factor requirement, raised by access.membership_or_404 in any
-of its pages, into the page that asks the member to enrol."""
+"""Turns an organization's two-factor or single sign-on requirement, raised by
+access.membership_or_404 in any of its pages, into the page that asks the member to enrol or
+to sign in with the provider."""
 
 from collections.abc import Callable
 
@@ -8,7 +9,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
-from orgs.access import TwoFactorRequired
+from orgs.access import SsoRequired, TwoFactorRequired
 
 
 class TwoFactorRequiredRedirect:
@@ -19,9 +20,12 @@ class TwoFactorRequiredRedirect:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not isinstance(exception, TwoFactorRequired):
+        if isinstance(exception, TwoFactorRequired):
+            url = reverse("orgs:two-factor-required", args=[exception.organization.slug])
+        elif isinstance(exception, SsoRequired):
+            url = reverse("orgs:sso-required", args=[exception.organization.slug])
+        else:
             return None
-        url = reverse("orgs:two-factor-required", args=[exception.organization.slug])
         if getattr(request, "htmx", False):
             return HttpResponseClientRedirect(url)
         return redirect(url)

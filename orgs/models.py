@@ -29,6 +29,10 @@ class Organization(models.Model):
         default=False,
         help_text="Members without two-factor sign-in see only a page asking them to enrol.",
     )
+    require_sso = models.BooleanField(
+        default=False,
+        help_text="Members must sign in with single sign-on to open the organization's pages.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = OrganizationQuerySet.as_manager()

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from accounts import two_factor
+from accounts import sso, two_factor
 from accounts.models import User
 from lib.errors import RuleError
 from lib.limits import MAX_TOKEN_LIFETIME_DAYS
@@ -332,4 +332,34 @@ def organization_set_require_two_factor(
         audit.record(
             "org.two_factor_policy", actor=actor, organization=organization,
             data={"require_two_factor": required},
+        )  # fmt: skip
+
+
+def organization_set_require_sso(
+    *,
+    organization: Organization,
+    required: bool,
+    by: Membership,
+    signed_in_with_sso: bool,
+    actor: Actor,
+) -> None:
+    """Turn the organization's single sign-on requirement on or off. It can be turned on only
+    when SSO is configured and by someone whose own session came through it, so no one
+    locks themselves (and everyone else) out."""
+    if by.organization_id != organization.pk or not access.is_admin(by):
+        raise PermissionDenied("Only owners and super admins change security policies.")
+    if required and sso.provider() is None:
+        raise RuleError("Single sign-on is not configured on this server (see the README).")
+    if required and not signed_in_with_sso:
+        raise RuleError(
+            "Sign in with single sign-on yourself first: otherwise you would be locked out too."
+        )
+    if organization.require_sso == required:
+        return
+    with transaction.atomic():
+        organization.require_sso = required
+        organization.save(update_fields=["require_sso"])
+        audit.record(
+            "org.sso_policy", actor=actor, organization=organization,
+            data={"require_sso": required},
         )  # fmt: skip

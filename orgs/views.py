@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import two_factor
+from accounts import sso, two_factor
 from accounts.reauthentication import reauthentication_required
 from lib.errors import RuleError
 from lib.ui import HtmxHttpRequest, finish, page_of, refuse, render_dialog
@@ -557,6 +557,66 @@ def two_factor_required(request: HtmxHttpRequest, org: str) -> HttpResponse:
     if not organization.require_two_factor or two_factor.has_two_factor(request.user):
         return redirect("orgs:overview", org)
     return render(request, "orgs/two_factor_required.html", {"organization": organization})
+
+
+# Single sign-on requirement --------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@reauthentication_required
+@require_http_methods(["GET", "POST"])
+def sso_policy(request: HtmxHttpRequest, org: str) -> HttpResponse:
+    membership = access.membership_or_404(request, org)
+    _admin_or_403(membership)
+    organization = membership.organization
+    back = reverse("orgs:members", args=[org])
+    # As with two-factor: the change asked for is the opposite of the current state.
+    required = not organization.require_sso
+    if request.method == "GET":
+        return render_dialog(
+            request,
+            MEMBERS_PAGE,
+            "sso-policy",
+            lambda: _members_context(request, membership),
+            back=back,
+            organization=organization,
+            required=required,
+        )
+    if request.POST.get("require_sso") != ("on" if required else "off"):
+        return refuse(request, "The setting changed meanwhile: check it again.", redirect_to=back)
+    try:
+        services.organization_set_require_sso(
+            organization=organization,
+            required=required,
+            by=membership,
+            signed_in_with_sso=sso.signed_in_with_sso(request),
+            actor=Actor.from_request(request),
+        )
+    except RuleError as error:
+        return refuse(request, error.message, redirect_to=back)
+    text = (
+        f"{organization.name} now requires single sign-on."
+        if required
+        else f"{organization.name} no longer requires single sign-on."
+    )
+    return finish(request, text, redirect_to=back, event=MEMBERS_CHANGED)
+
+
+@never_cache
+@login_required
+def sso_required(request: HtmxHttpRequest, org: str) -> HttpResponse:
+    """What a member who signed in with a password sees instead of the organization's pages."""
+    membership = access.unchecked_membership_or_404(request, org)
+    organization = membership.organization
+    if not organization.require_sso or sso.signed_in_with_sso(request):
+        return redirect("orgs:overview", org)
+    response = render(
+        request,
+        "orgs/sso_required.html",
+        {"organization": organization, "next": reverse("orgs:overview", args=[org])},
+    )
+    return sso.let_forms_reach_provider(response)
 
 
 # Audit log ------------------------------------------------------------------------------

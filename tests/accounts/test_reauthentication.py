@@ -39,6 +39,7 @@ GUARDED = {
     "trust:publisher-delete",
     "orgs:member-role",
     "orgs:two-factor-policy",
+    "orgs:sso-policy",
     "events:webhooks",  # adding an endpoint mints its signing secret
     "mfa_activate_totp",
     "mfa_deactivate_totp",
