@@ -324,15 +324,9 @@ def organization_set_require_two_factor(
             "Set up two-factor authentication for your own account first: "
             "otherwise you would be locked out too."
         )
-    if organization.require_two_factor == required:
-        return
-    with transaction.atomic():
-        organization.require_two_factor = required
-        organization.save(update_fields=["require_two_factor"])
-        audit.record(
-            "org.two_factor_policy", actor=actor, organization=organization,
-            data={"require_two_factor": required},
-        )  # fmt: skip
+    _set_sign_in_policy(
+        organization, "require_two_factor", required, "org.two_factor_policy", actor
+    )
 
 
 def organization_set_require_sso(
@@ -354,12 +348,17 @@ def organization_set_require_sso(
         raise RuleError(
             "Sign in with single sign-on yourself first: otherwise you would be locked out too."
         )
-    if organization.require_sso == required:
+    _set_sign_in_policy(organization, "require_sso", required, "org.sso_policy", actor)
+
+
+def _set_sign_in_policy(
+    organization: Organization, field: str, required: bool, action: str, actor: Actor
+) -> None:
+    """Save one sign-in requirement with its audit event; saving the same value again records
+    nothing."""
+    if getattr(organization, field) == required:
         return
     with transaction.atomic():
-        organization.require_sso = required
-        organization.save(update_fields=["require_sso"])
-        audit.record(
-            "org.sso_policy", actor=actor, organization=organization,
-            data={"require_sso": required},
-        )  # fmt: skip
+        setattr(organization, field, required)
+        organization.save(update_fields=[field])
+        audit.record(action, actor=actor, organization=organization, data={field: required})

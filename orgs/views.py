@@ -1,6 +1,9 @@
 """Organization pages: overview and projects, members and roles, token policy.
 Non-members get 404; members who may see a page but not change it get 403."""
 
+import functools
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -25,7 +28,7 @@ from orgs.forms import (
     ProjectEditForm,
     TokenPolicyForm,
 )
-from orgs.models import AuditEvent, Invitation, Membership, Project
+from orgs.models import AuditEvent, Invitation, Membership, Organization, Project
 from orgs.signals import project_dependents
 
 OVERVIEW_PAGE = "orgs/overview.html"
@@ -506,33 +509,40 @@ def member_remove(request: HtmxHttpRequest, org: str, membership_id: int) -> Htt
 # Two-factor requirement ------------------------------------------------------------------
 
 
-@never_cache
-@login_required
-@reauthentication_required
-@require_http_methods(["GET", "POST"])
-def two_factor_policy(request: HtmxHttpRequest, org: str) -> HttpResponse:
+def _sign_in_policy(
+    request: HtmxHttpRequest,
+    org: str,
+    *,
+    field: str,
+    partial: str,
+    what: str,
+    change: Callable[..., None],
+    dialog_extra: Callable[[Organization], dict] = lambda organization: {},
+) -> HttpResponse:
+    """The organization's sign-in requirements (two-factor, single sign-on) share one flow:
+    a confirmation dialog, then `change(organization=, required=, by=, actor=)`. The change
+    asked for is the opposite of the current state, so a repeated submit of a stale page
+    does nothing instead of flipping it back."""
     membership = access.membership_or_404(request, org)
     _admin_or_403(membership)
     organization = membership.organization
     back = reverse("orgs:members", args=[org])
-    # The change asked for is the opposite of the current state, so a repeated submit of a
-    # stale page does nothing instead of flipping it back.
-    required = not organization.require_two_factor
+    required = not getattr(organization, field)
     if request.method == "GET":
         return render_dialog(
             request,
             MEMBERS_PAGE,
-            "two-factor-policy",
+            partial,
             lambda: _members_context(request, membership),
             back=back,
             organization=organization,
             required=required,
-            **_two_factor_context(organization, []),
+            **dialog_extra(organization),
         )
-    if request.POST.get("require_two_factor") != ("on" if required else "off"):
+    if request.POST.get(field) != ("on" if required else "off"):
         return refuse(request, "The setting changed meanwhile: check it again.", redirect_to=back)
     try:
-        services.organization_set_require_two_factor(
+        change(
             organization=organization,
             required=required,
             by=membership,
@@ -540,12 +550,27 @@ def two_factor_policy(request: HtmxHttpRequest, org: str) -> HttpResponse:
         )
     except RuleError as error:
         return refuse(request, error.message, redirect_to=back)
-    text = (
-        f"{organization.name} now requires two-factor authentication."
-        if required
-        else f"{organization.name} no longer requires two-factor authentication."
+    now = "now requires" if required else "no longer requires"
+    return finish(
+        request, f"{organization.name} {now} {what}.", redirect_to=back, event=MEMBERS_CHANGED
     )
-    return finish(request, text, redirect_to=back, event=MEMBERS_CHANGED)
+
+
+@never_cache
+@login_required
+@reauthentication_required
+@require_http_methods(["GET", "POST"])
+def two_factor_policy(request: HtmxHttpRequest, org: str) -> HttpResponse:
+    return _sign_in_policy(
+        request,
+        org,
+        field="require_two_factor",
+        partial="two-factor-policy",
+        what="two-factor authentication",
+        change=services.organization_set_require_two_factor,
+        # The dialog names who would be asked to enrol.
+        dialog_extra=lambda organization: _two_factor_context(organization, []),
+    )
 
 
 @never_cache
@@ -567,40 +592,17 @@ def two_factor_required(request: HtmxHttpRequest, org: str) -> HttpResponse:
 @reauthentication_required
 @require_http_methods(["GET", "POST"])
 def sso_policy(request: HtmxHttpRequest, org: str) -> HttpResponse:
-    membership = access.membership_or_404(request, org)
-    _admin_or_403(membership)
-    organization = membership.organization
-    back = reverse("orgs:members", args=[org])
-    # As with two-factor: the change asked for is the opposite of the current state.
-    required = not organization.require_sso
-    if request.method == "GET":
-        return render_dialog(
-            request,
-            MEMBERS_PAGE,
-            "sso-policy",
-            lambda: _members_context(request, membership),
-            back=back,
-            organization=organization,
-            required=required,
-        )
-    if request.POST.get("require_sso") != ("on" if required else "off"):
-        return refuse(request, "The setting changed meanwhile: check it again.", redirect_to=back)
-    try:
-        services.organization_set_require_sso(
-            organization=organization,
-            required=required,
-            by=membership,
+    return _sign_in_policy(
+        request,
+        org,
+        field="require_sso",
+        partial="sso-policy",
+        what="single sign-on",
+        change=functools.partial(
+            services.organization_set_require_sso,
             signed_in_with_sso=sso.signed_in_with_sso(request),
-            actor=Actor.from_request(request),
-        )
-    except RuleError as error:
-        return refuse(request, error.message, redirect_to=back)
-    text = (
-        f"{organization.name} now requires single sign-on."
-        if required
-        else f"{organization.name} no longer requires single sign-on."
+        ),
     )
-    return finish(request, text, redirect_to=back, event=MEMBERS_CHANGED)
 
 
 @never_cache
