@@ -86,7 +86,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "orgs.middleware.TwoFactorRequiredRedirect",
+    "orgs.middleware.SignInRequirementRedirect",
     "tokens.middleware.LegacyCredentialHeaders",
     "tokens.middleware.TokenExpiryHeader",
     "tokens.middleware.JsonApiErrors",

@@ -12,7 +12,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from orgs.access import SsoRequired, TwoFactorRequired
 
 
-class TwoFactorRequiredRedirect:
+class SignInRequirementRedirect:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
