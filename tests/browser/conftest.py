@@ -8,7 +8,7 @@ import shutil
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 DEMO_PASSWORD = "demo-password"
 DEFAULT_TIMEOUT_MS = 10_000
@@ -139,11 +139,3 @@ def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("navigation", name="Main").get_by_text(email)).to_be_visible()
-
-
-def expect_modal(dialog: Locator) -> None:
-    """The dialog becomes modal (`showModal()` runs just after HTMX swaps it in, so a loaded
-    machine may show it a moment before): waits up to Playwright's timeout, then fails."""
-    dialog.page.wait_for_function(
-        "element => element.matches(':modal')", arg=dialog.element_handle()
-    )
