@@ -8,7 +8,7 @@ import shutil
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
 DEMO_PASSWORD = "demo-password"
 DEFAULT_TIMEOUT_MS = 10_000
@@ -139,3 +139,10 @@ def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("navigation", name="Main").get_by_text(email)).to_be_visible()
+
+
+def expect_modal(dialog: Locator) -> None:
+    """The dialog is open as a modal (focus trapped, page behind inert). A server-rendered
+    dialog is visible with `open` a moment before app.js reopens it with showModal(), so
+    this waits for it rather than checking once."""
+    expect(dialog.and_(dialog.page.locator("dialog:modal"))).to_be_visible()

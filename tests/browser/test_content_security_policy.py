@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, Response, expect
 
 from accounts.models import User
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import expect_modal, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +44,7 @@ def show_copy_and_close(page: Page, title: str | re.Pattern) -> None:
     (the Permissions-Policy keeps clipboard-write for the page itself), Close removes it."""
     shown = page.get_by_role("dialog", name=title)
     expect(shown).to_be_visible()
-    assert shown.evaluate("element => element.matches(':modal')")
+    expect_modal(shown)
     plaintext = shown.get_by_label("New token").input_value()
     assert TOKEN_RE.fullmatch(plaintext), plaintext
     shown.get_by_role("button", name="Copy to clipboard").click()

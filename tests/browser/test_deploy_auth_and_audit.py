@@ -12,7 +12,7 @@ from playwright.sync_api import Locator, Page, expect
 from accounts.models import User
 from orgs.audit import Actor, record
 from orgs.models import AuditEvent, Organization, Project
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import expect_modal, sign_in
 from tokens import permissions as perms
 from tokens.models import Token
 from tokens.services import token_issue
@@ -160,10 +160,6 @@ def column(table: Locator, index: int) -> list[str]:
         text.strip()
         for text in body_rows(table).locator(f"td:nth-child({index})").all_inner_texts()
     ]
-
-
-def is_modal(dialog: Locator) -> bool:
-    return dialog.evaluate("element => element.matches(':modal')")
 
 
 def mark_document(page: Page) -> None:
@@ -316,7 +312,7 @@ def test_deploy_auth_revoke_legacy_tokens_ticks_the_checklist(page: Page, demo):
         row.get_by_role("button", name=f"Revoke {name}").click()
         confirm = page.get_by_role("dialog", name=f"Revoke “{name}”?")
         expect(confirm).to_be_visible()
-        assert is_modal(confirm)
+        expect_modal(confirm)
         expect(confirm.get_by_role("alert")).to_contain_text(
             "Pipelines still deploying with this server token will fail at once."
         )

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from orgs.models import Membership, Project
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import expect_modal, sign_in
 from tokens.models import Token
 
 pytestmark = pytest.mark.browser
@@ -45,10 +45,6 @@ def whoami(page: Page, plaintext: str):
 def expect_no_dialog(page: Page) -> None:
     """A closed dialog is removed from the DOM (with it any token shown once)."""
     expect(page.locator("dialog")).to_have_count(0)
-
-
-def is_modal(dialog: Locator) -> bool:
-    return dialog.evaluate("element => element.matches(':modal')")
 
 
 def mark_document(page: Page) -> None:
@@ -98,7 +94,7 @@ def shown_token(page: Page, title: str | re.Pattern) -> tuple[Locator, str]:
     """The show-once dialog: its locator and the plaintext it shows."""
     shown = page.get_by_role("dialog", name=title)
     expect(shown).to_be_visible()
-    assert is_modal(shown)
+    expect_modal(shown)
     expect(shown).to_contain_text("It will not be shown again")
     return shown, shown.get_by_label("New token").input_value()
 
@@ -133,7 +129,7 @@ def test_ci_token_create_copy_use_reset_and_revoke(page: Page, demo):
 
     # Create token: the dialog opens as a modal with "CI token" preselected.
     dialog = open_create_dialog(page)
-    assert is_modal(dialog)
+    expect_modal(dialog)
     expect(dialog.get_by_label("Label")).to_be_focused()
     role = dialog.get_by_label("Role", exact=True)
     expect(role).to_have_value("ci")
@@ -184,7 +180,7 @@ def test_ci_token_create_copy_use_reset_and_revoke(page: Page, demo):
     row.get_by_role("button", name=f"Reset {label}").click()
     confirm = page.get_by_role("dialog", name=f"Reset “{label}”?")
     expect(confirm).to_be_visible()
-    assert is_modal(confirm)
+    expect_modal(confirm)
     expect(confirm).to_contain_text("may break any integrations and automation using it")
     expect(confirm).to_contain_text(masked(plaintext))
     confirm.get_by_role("button", name="Reset token").click()
@@ -208,7 +204,7 @@ def test_ci_token_create_copy_use_reset_and_revoke(page: Page, demo):
     row.get_by_role("button", name=f"Revoke {label}").click()
     confirm = page.get_by_role("dialog", name=f"Revoke “{label}”?")
     expect(confirm).to_be_visible()
-    assert is_modal(confirm)
+    expect_modal(confirm)
     expect(confirm).to_contain_text("may break any integrations and automation using it")
     confirm.get_by_role("button", name="Revoke", exact=True).click()
     expect_no_dialog(page)
@@ -253,7 +249,7 @@ def test_ci_token_custom_role_needs_a_permission(page: Page, demo):
     expect(permissions).to_be_visible()
     expect(permissions).to_have_accessible_description(error)
     expect(dialog.locator("#permissions-error")).to_have_text(error)
-    assert is_modal(dialog)
+    expect_modal(dialog)
     expect(page.get_by_role("dialog")).to_have_count(1)
     # What was typed and chosen survives the error.
     expect(dialog.get_by_label("Label")).to_have_value(label)
@@ -332,7 +328,7 @@ def test_deployment_tokens_as_project_maintainer(page: Page, demo):
     ).click()
     confirm = page.get_by_role("dialog", name="Revoke deployment token?")
     expect(confirm).to_be_visible()
-    assert is_modal(confirm)
+    expect_modal(confirm)
     expect(confirm).to_contain_text(masked(plaintext))
     expect(confirm).to_contain_text("no active automation still depends on this token")
     confirm.get_by_role("button", name="Revoke", exact=True).click()
@@ -368,7 +364,7 @@ def test_missing_salt_shows_a_configuration_error_and_issues_nothing(page: Page,
     assert posted.value.status == 503
     error = page.get_by_role("dialog", name="Token generation is not configured")
     expect(error).to_be_visible()
-    assert is_modal(error)
+    expect_modal(error)
     expect(error.get_by_role("alert")).to_contain_text("TOKEN_HASH_SALT")
     expect(error).to_contain_text("No token was created.")
     expect(error.locator("input")).to_have_count(0)
@@ -419,7 +415,7 @@ def test_members_last_owner_unknown_email_and_remove(page: Page, demo):
     page.get_by_role("button", name="Add member").click()
     dialog = page.get_by_role("dialog", name="Add a member")
     expect(dialog).to_be_visible()
-    assert is_modal(dialog)
+    expect_modal(dialog)
     dialog.get_by_label("E-mail").fill("nobody@example.test")
     dialog.get_by_role("button", name="Add member").click()
     dialog = page.get_by_role("dialog", name="Invite by e-mail")
@@ -429,7 +425,7 @@ def test_members_last_owner_unknown_email_and_remove(page: Page, demo):
         re.compile("No Tokendesk account uses that e-mail")
     )
     expect(field).to_have_value("nobody@example.test")
-    assert is_modal(dialog)
+    expect_modal(dialog)
     assert Membership.objects.filter(organization__slug="acme").count() == 3
     dialog.get_by_role("button", name="Cancel").click()
     expect_no_dialog(page)
@@ -456,7 +452,7 @@ def test_projects_create_and_delete_revokes_deployment_tokens(page: Page, demo):
     page.get_by_role("button", name="New project").click()
     dialog = page.get_by_role("dialog", name="New project")
     expect(dialog).to_be_visible()
-    assert is_modal(dialog)
+    expect_modal(dialog)
     dialog.get_by_label("Name").fill("Docs")
     dialog.get_by_role("button", name="Create project").click()
     expect_no_dialog(page)
@@ -472,7 +468,7 @@ def test_projects_create_and_delete_revokes_deployment_tokens(page: Page, demo):
     web.get_by_role("button", name="Delete Web").click()
     confirm = page.get_by_role("dialog", name="Delete project “Web”?")
     expect(confirm).to_be_visible()
-    assert is_modal(confirm)
+    expect_modal(confirm)
     expect(confirm).to_contain_text("1 active deployment token will be revoked.")
     confirm.get_by_role("button", name="Delete", exact=True).click()
     expect_no_dialog(page)

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.models import User
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import expect_modal, sign_in
 from tokens.models import Token
 
 pytestmark = pytest.mark.browser
@@ -45,10 +45,6 @@ def expect_no_dialog(page: Page) -> None:
     expect(page.locator("dialog")).to_have_count(0)
 
 
-def is_modal(dialog) -> bool:
-    return dialog.evaluate("element => element.matches(':modal')")
-
-
 def create_token(page: Page, label: str) -> str:
     """Create API token → Label → Create; answers the plaintext the dialog shows once."""
     page.get_by_role("button", name="Create API token").click()
@@ -69,7 +65,7 @@ def test_create_copy_use_close_revoke_and_revoke_all(page: Page, demo):
     page.get_by_role("button", name="Create API token").click()
     dialog = page.get_by_role("dialog", name="Create API token")
     expect(dialog).to_be_visible()
-    assert is_modal(dialog), "with JavaScript the dialog opens as a modal"
+    expect_modal(dialog)
     expect(dialog.get_by_label("Label")).to_be_focused()
     dialog.get_by_label("Label").fill(label)
     dialog.get_by_role("button", name="Create", exact=True).click()
@@ -77,7 +73,7 @@ def test_create_copy_use_close_revoke_and_revoke_all(page: Page, demo):
     # Shown once, with a warning and a copy button.
     shown = page.get_by_role("dialog", name=f"Your new API token “{label}”")
     expect(shown).to_be_visible()
-    assert is_modal(shown)
+    expect_modal(shown)
     expect(page.get_by_role("dialog")).to_have_count(1)
     expect(shown).to_contain_text("It will not be shown again")
     plaintext = shown.get_by_label("New token").input_value()
@@ -113,7 +109,7 @@ def test_create_copy_use_close_revoke_and_revoke_all(page: Page, demo):
     row.get_by_role("button", name=f"Revoke {label}").click()
     confirm = page.get_by_role("dialog", name=f"Revoke “{label}”?")
     expect(confirm).to_be_visible()
-    assert is_modal(confirm)
+    expect_modal(confirm)
     expect(confirm).to_contain_text(masked(plaintext))
     confirm.get_by_role("button", name="Confirm").click()
     expect_no_dialog(page)
@@ -153,7 +149,7 @@ def test_dialog_errors_and_escaped_labels(page: Page, demo):
     expect(label_field).to_have_attribute("aria-invalid", "true")
     expect(label_field).to_have_accessible_description(re.compile("This field is required."))
     expect(dialog.locator("#name-error")).to_have_text("This field is required.")
-    assert is_modal(dialog)
+    expect_modal(dialog)
     expect(page.get_by_role("dialog")).to_have_count(1)
     assert personal_tokens().count() == before
 

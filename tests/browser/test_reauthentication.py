@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import DEMO_PASSWORD, sign_in
+from tests.browser.conftest import DEMO_PASSWORD, expect_modal, sign_in
 from tokens.models import Token
 
 pytestmark = pytest.mark.browser
@@ -32,7 +32,7 @@ def test_the_confirmation_dialog_then_the_token(page: Page, demo, stale):
 
     confirm = page.get_by_role("dialog", name="Confirm it is you")
     expect(confirm).to_be_visible()
-    assert confirm.evaluate("element => element.matches(':modal')")
+    expect_modal(confirm)
     confirm.get_by_label("Password").fill("not my password")
     confirm.get_by_role("button", name="Confirm").click()
     expect(confirm.get_by_text("That is not your password.")).to_be_visible()

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import expect_modal, sign_in
 from tests.browser.test_org_pages import (
     ADMIN,
     CI_TOKEN_RE,
@@ -14,7 +14,6 @@ from tests.browser.test_org_pages import (
     assert_same_document,
     create_ci_token,
     expect_no_dialog,
-    is_modal,
     mark_document,
     masked,
     open_ci_tokens,
@@ -38,7 +37,7 @@ def test_rotate_a_ci_token_see_the_overlap_and_end_it(page: Page, demo):
     row.get_by_role("button", name=f"Rotate {label}").click()
     confirm = page.get_by_role("dialog", name=f"Rotate “{label}”?")
     expect(confirm).to_be_visible()
-    assert is_modal(confirm)
+    expect_modal(confirm)
     expect(confirm).to_contain_text(masked(old))
     expect(confirm.get_by_label("24 hours")).to_be_checked()
     confirm.get_by_label("1 hour").check()
