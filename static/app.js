@@ -18,6 +18,128 @@
     if (event.detail.target.id !== "dialog-slot") return;
     var dialog = event.detail.target.querySelector("dialog");
     if (dialog) openAsModal(dialog);
+    // A form in the dialog answered with no dialog (done: the change is made): focus goes
+    // back where the dialog was opened from.
+    else restoreFocus();
+  });
+
+  // Focus returns to the control that opened a dialog when the dialog closes, as the show-once
+  // dialog does. The opener may be gone by then (its row was revoked and the table reloaded):
+  // then the next row's first action, else the previous row's, else the table's heading.
+  var opener = null;
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    var target = event.detail.target;
+    if (!target || target.id !== "dialog-slot" || !elt || elt.closest("#dialog-slot")) return;
+    opener = describe(elt);
+  });
+
+  function describe(elt) {
+    var row = elt.closest("tr[id]");
+    var frame = elt.closest("[id]:not(tr)");
+    var following = [];
+    var preceding = [];
+    if (row) {
+      for (var next = row.nextElementSibling; next; next = next.nextElementSibling) {
+        if (next.id) following.push(next.id);
+      }
+      for (var previous = row.previousElementSibling; previous; previous = previous.previousElementSibling) {
+        if (previous.id) preceding.push(previous.id);
+      }
+    }
+    return {
+      element: elt,
+      name: nameOf(elt),
+      rowId: row ? row.id : "",
+      frameId: frame ? frame.id : "",
+      following: following,
+      preceding: preceding,
+      heading: headingBefore(elt),
+      pending: false,
+    };
+  }
+
+  function nameOf(elt) {
+    return (elt.getAttribute("aria-label") || elt.textContent || "").trim();
+  }
+
+  function usable(elt) {
+    return elt && elt.isConnected && !elt.closest("[inert]") && elt.getClientRects().length > 0;
+  }
+
+  var CONTROLS = "a[href], button:not([disabled]), input:not([type=hidden]), select, textarea, summary";
+
+  function sameControl(scope) {
+    if (!scope) return null;
+    var controls = scope.querySelectorAll(CONTROLS);
+    for (var i = 0; i < controls.length; i++) {
+      if (nameOf(controls[i]) === opener.name && usable(controls[i])) return controls[i];
+    }
+    return null;
+  }
+
+  function firstAction(row) {
+    if (!row) return null;
+    var controls = row.querySelectorAll(CONTROLS);
+    var found = null;
+    for (var i = 0; i < controls.length; i++) {
+      if (!usable(controls[i])) continue;
+      if (controls[i].closest("td.actions")) return controls[i];
+      found = found || controls[i];
+    }
+    return found;
+  }
+
+  function headingBefore(elt) {
+    var section = elt.closest("section, article, main") || document.querySelector("main");
+    return section ? section.querySelector("h1, h2") : null;
+  }
+
+  function focusTarget() {
+    if (usable(opener.element)) return opener.element;
+    var row = opener.rowId ? document.getElementById(opener.rowId) : null;
+    var found = sameControl(row);
+    if (found) return found;
+    if (!row) {
+      var ids = opener.following.concat(opener.preceding);
+      for (var i = 0; i < ids.length; i++) {
+        found = firstAction(document.getElementById(ids[i]));
+        if (found) return found;
+      }
+    }
+    if (!opener.rowId) {
+      found = sameControl(opener.frameId ? document.getElementById(opener.frameId) : null);
+      if (found) return found;
+    }
+    var heading = usable(opener.heading) ? opener.heading : headingBefore(document.querySelector("main") || document.body);
+    if (heading && !heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
+    return heading;
+  }
+
+  function restoreFocus() {
+    if (!opener || document.querySelector("#dialog-slot dialog[open]")) return;
+    opener.pending = true;
+    var target = focusTarget();
+    if (target) target.focus();
+  }
+
+  // A table reloaded after the change replaces the control just focused: focus its successor.
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!opener || !opener.pending) return;
+    var active = document.activeElement;
+    if (active && active !== document.body && active.isConnected) return;
+    restoreFocus();
+  });
+
+  // Once the person moves on (focuses something else), the opener is forgotten.
+  document.addEventListener("focusin", function (event) {
+    if (!opener || !opener.pending) return;
+    if (event.target.closest && event.target.closest("#dialog-slot")) return;
+    if (event.target === opener.element || nameOf(event.target) === opener.name) return;
+    if (opener.rowId && event.target.closest("tr[id]")) return;
+    if (event.target.matches && event.target.matches("h1, h2")) return;
+    opener = null;
   });
 
   // A closed dialog leaves the DOM, so a token shown once is not kept in the page.
@@ -29,6 +151,7 @@
       var dialog = event.target;
       if (dialog.matches && dialog.matches("dialog[data-remove-on-close]") && !dialog.open) {
         dialog.remove();
+        restoreFocus();
       }
     },
     true
