@@ -25,6 +25,7 @@ GUIDES = {
     "audit-export": "audit-export.md",
 }
 _FILE_TO_SLUG = {filename: slug for slug, filename in GUIDES.items()}
+TABLE_BOX = "guide-table"
 _MD_LINK = re.compile(r'href="([a-z-]+\.md)(#[^"]*)?"')
 
 
@@ -36,6 +37,13 @@ def _render(slug: str) -> tuple[str, str]:
     markdown.core.ruler.push("heading_anchors", _add_heading_anchors)
     html = markdown.render(text)
     html = _MD_LINK.sub(_link_to_guide, html)
+    # A wide table scrolls inside its own box, not the page (phones); the box takes the focus
+    # so a keyboard can scroll it too.
+    html = html.replace(
+        "<table>", f'<div class="{TABLE_BOX}" tabindex="0" role="region" aria-label="Table"><table>'
+    )
+    html = html.replace("</table>", "</table></div>")
+    html = html.replace("<pre>", '<pre tabindex="0">')
     title = text.splitlines()[0].lstrip("# ").strip()
     return title, html
 

@@ -8,6 +8,26 @@
     // as modals for focus trapping, Escape to close and an inert page behind.
     if (dialog.open) dialog.close();
     dialog.showModal();
+    showFirstError(dialog);
+  }
+
+  // htmx focuses an `autofocus` field when the swap settles: show the error after that.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail.target.id !== "dialog-slot") return;
+    var dialog = event.detail.target.querySelector("dialog[open]");
+    if (dialog) showFirstError(dialog);
+  });
+
+  // A dialog answered again with an error (422): the first error is scrolled into view and its
+  // field focused, so it is not left below the fold while the focus stays on the first field.
+  function showFirstError(dialog) {
+    var error = dialog.querySelector(".field-error, .flash-error");
+    if (!error) return;
+    var group = error.closest("fieldset");
+    var field = group ? group.querySelector("input, select, textarea")
+      : dialog.querySelector("[aria-invalid=true]");
+    if (field) field.focus({ preventScroll: true });
+    error.scrollIntoView({ block: "nearest" });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -32,7 +52,9 @@
     var elt = event.detail.elt;
     var target = event.detail.target;
     if (!target || target.id !== "dialog-slot" || !elt || elt.closest("#dialog-slot")) return;
-    opener = describe(elt);
+    // A form's opener is the control that submitted it (focused), not the form.
+    var active = document.activeElement;
+    opener = describe(active && active !== elt && elt.contains(active) ? active : elt);
   });
 
   function describe(elt) {

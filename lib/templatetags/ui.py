@@ -1,10 +1,11 @@
 """Small presentation helpers shared by every page."""
 
+import re
 from datetime import UTC, datetime
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 register = template.Library()
@@ -128,10 +129,11 @@ class TableNode(template.Node):
     def render(self, context) -> str:
         rows = self.rows.resolve(context, ignore_failures=True) or []
         options = {key: value.resolve(context) for key, value in self.options.items()}
+        columns = options["columns"].split("|") if options.get("columns") else []
         body = []
         for row in rows:
             with context.push({self.name: row}):
-                body.append(self.nodelist.render(context))
+                body.append(label_cells(self.nodelist.render(context), columns))
         request = context.get("request")
         refresh = options.get("refresh", "")
         if refresh and request is not None and request.GET:
@@ -142,7 +144,7 @@ class TableNode(template.Node):
                 {
                     **options,
                     "css": options.get("css", "striped"),
-                    "columns": options["columns"].split("|") if options.get("columns") else [],
+                    "columns": columns,
                     "refresh": refresh,
                     "rows": bool(body),
                     "body": mark_safe("".join(body)),  # noqa: S308  (rendered templates)
@@ -151,3 +153,23 @@ class TableNode(template.Node):
                 autoescape=context.autoescape,
             )
         )
+
+
+CELL = re.compile(r"<td(?=[\s>])([^>]*)>")
+
+
+def label_cells(row: str, columns: list[str]) -> str:
+    """Each cell of a rendered row gets `data-label`, its column's name, unless it has one:
+    on phones the table becomes one card per row, each value labelled (app.css, .cards).
+    The actions column (no name) stays unlabelled."""
+    index = -1
+
+    def label(match: re.Match) -> str:
+        nonlocal index
+        index += 1
+        attributes = match.group(1)
+        if index >= len(columns) or not columns[index] or "data-label=" in attributes:
+            return match.group(0)
+        return f'<td data-label="{escape(columns[index])}"{attributes}>'
+
+    return CELL.sub(label, row)
