@@ -41,3 +41,11 @@ def test_pages_link_to_their_guide(signed_in):
 def test_headings_have_anchors(client, db):
     body = client.get(reverse("guide", args=["ci-tokens"])).content.decode()
     assert '<h2 id="migrating-deployments-to-ci-tokens">' in body
+
+
+def test_tables_and_code_scroll_in_their_own_box(client, db):
+    html = client.get("/docs/api/").content.decode()
+    assert '<div class="guide-table" tabindex="0" role="region" aria-label="Table"><table>' in html
+    assert html.count("<table>") == html.count('<div class="guide-table"')
+    code = client.get("/docs/ci-tokens/").content.decode()
+    assert "<pre>" not in code and '<pre tabindex="0">' in code

@@ -27,7 +27,10 @@ RUN_AXE = """async (selector) => {
   const context = selector ? document.querySelector(selector) : document;
   const result = await axe.run(context, {
     resultTypes: ["violations"],
-    runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
+    runOnly: {
+      type: "tag",
+      values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"],
+    },
   });
   return result.violations
     .filter((violation) => ["critical", "serious"].includes(violation.impact))

@@ -89,7 +89,8 @@ def test_table_renders_each_row_under_its_columns():
     html = render(TABLE, rows=["a<b", "c"])
     assert '<th scope="col">Name</th>' in html
     assert '<th scope="col"><span class="visually-hidden">Actions</span></th>' in html
-    assert html.count("<tr><td>") == 2 and "<td>a&lt;b</td>" in html
+    assert html.count('<tr><td data-label="Name">') == 2
+    assert '<td data-label="Name">a&lt;b</td>' in html
     assert "Nothing yet." not in html
 
 
@@ -112,3 +113,27 @@ def test_a_refreshing_table_reloads_itself_with_this_query(rf):
 def test_table_refuses_unknown_options():
     with pytest.raises(TemplateSyntaxError):
         Template("{% table rows as row colour='red' %}{% endtable %}")
+
+
+def test_each_cell_is_labelled_by_its_column_for_the_phone_cards():
+    html = render(
+        '{% table rows as row columns="Name|Last used|" %}'
+        '<tr><td>{{ row }}</td><td class="when">now</td><td class="actions">x</td></tr>'
+        "{% endtable %}",
+        rows=["a"],
+    )
+    assert '<td data-label="Name">a</td>' in html
+    assert '<td data-label="Last used" class="when">now</td>' in html
+    # The actions column has no name: no label.
+    assert '<td class="actions">x</td>' in html
+    assert '<table class="striped cards">' in html
+
+
+def test_a_cell_keeps_its_own_label_and_column_names_are_escaped():
+    html = render(
+        '{% table rows as row columns="A &amp; B|C" %}'
+        '<tr><td data-label="Own">1</td><td>2</td></tr>{% endtable %}',
+        rows=[1],
+    )
+    assert '<td data-label="Own">1</td>' in html
+    assert '<td data-label="C">2</td>' in html
