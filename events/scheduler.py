@@ -39,6 +39,7 @@ def emit_expiry_events(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     candidates = (
         Token.objects.unrevoked()
+        .made_to_last()
         .filter(
             organization__isnull=False,
             expires_at__gt=now - EXPIRED_LOOKBACK,
