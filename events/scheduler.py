@@ -16,6 +16,7 @@ from events import services
 from events.models import ExpiryNotice
 from tokens.models import Token
 from tokens.notifications import notify_expiring_tokens
+from trust.services import prune_exchanged_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ SCHEDULED = [
     ("expiry events", lambda now: emit_expiry_events(now=now)),
     ("webhook retries", lambda now: services.retry_due(now=now)),
     ("finished jobs pruned", lambda now: prune_finished_jobs(now=now)),
+    ("exchanged tokens pruned", lambda now: prune_exchanged_tokens(now=now)),
 ]
 
 

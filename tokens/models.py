@@ -30,6 +30,12 @@ class TokenQuerySet(models.QuerySet["Token"]):
         now = now or timezone.now()
         return self.unrevoked().filter(expires_at__gt=now, expires_at__lte=now + period)
 
+    def listed(self) -> "TokenQuerySet":
+        """The unrevoked tokens a token table shows: all but short-lived ones that expired
+        (one per pipeline run; the audit log keeps each, and the worker prunes them)."""
+        short_lived = Q(expires_at__lte=F("created_at") + SHORT_LIVED)
+        return self.unrevoked().exclude(short_lived, expires_at__lte=timezone.now())
+
     def made_to_last(self) -> "TokenQuerySet":
         """Tokens meant to last: what expiry notices and events are about. A token issued for
         minutes (a trusted-publishing exchange, one per pipeline run) is made to expire;

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import jwt
 import pytest
+import time_machine
 from django.conf import settings
 from django.core import mail
 from django.core.cache import cache
@@ -18,7 +19,7 @@ from events.models import ExpiryNotice
 from events.scheduler import tick
 from orgs.audit import Actor
 from orgs.models import AuditEvent, Deployment
-from tests.factories import make_org, make_project
+from tests.factories import make_deployment_token, make_org, make_project
 from tokens.models import Token
 from trust.models import OidcExchange
 from trust.services import PUBLISHER_PERMISSIONS, clean_policy, publisher_create
@@ -386,3 +387,31 @@ def test_a_flood_of_exchanges_from_one_address_is_rate_limited(client, issuer, w
         REMOTE_ADDR="192.0.2.44",
     )
     assert other.status_code == 201, other.content
+
+
+def test_expired_exchange_tokens_leave_the_table_then_the_database(client, issuer, world):
+    """Listed while they live, hidden once expired, deleted (with their exchange record)
+    after TRUSTED_PUBLISHER_TOKENS_KEPT_DAYS; the audit log keeps the exchange."""
+    client.force_login(world["org"].memberships.get().user)
+    page = "/orgs/acme/projects/web/settings/deployment-tokens/"
+    made = make_deployment_token(world["web"], world["org"].memberships.get().user)
+    Token.objects.filter(pk=made.token.pk).update(
+        created_at=timezone.now() - timedelta(days=2),
+        expires_at=timezone.now() + timedelta(minutes=10),
+    )
+    answer = post(client, issuer.sign(issuer.claims(AUDIENCE))).json()
+    preview = answer["token"][:12]
+    assert preview in client.get(page).content.decode()
+
+    later = timezone.now() + timedelta(minutes=16)
+    with time_machine.travel(later):
+        listed = client.get(page).content.decode()
+        assert preview not in listed
+        assert made.token.preview in listed  # a token made to last stays, expired or not
+        tick(now=later)
+    assert OidcExchange.objects.count() == 1
+
+    tick(now=timezone.now() + timedelta(days=31))
+    assert not OidcExchange.objects.exists()
+    assert list(Token.objects.all()) == [made.token]
+    assert AuditEvent.objects.filter(action="oidc.exchange").count() == 1
