@@ -37,6 +37,7 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target.id !== "dialog-slot") return;
     var dialog = event.detail.target.querySelector("dialog");
+    if (dialog) openedBy(event);
     if (dialog) openAsModal(dialog);
     // A form in the dialog answered with no dialog (done: the change is made): focus goes
     // back where the dialog was opened from.
@@ -48,14 +49,21 @@
   // then the next row's first action, else the previous row's, else the table's heading.
   var opener = null;
 
+  // Every request from the page (not from a dialog) may open one: its answer may be sent to
+  // the dialog slot by the server (HX-Retarget). Described before anything is swapped, and
+  // kept on the requesting element (other requests may start before this one's answer).
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
-    var target = event.detail.target;
-    if (!target || target.id !== "dialog-slot" || !elt || elt.closest("#dialog-slot")) return;
+    if (!elt || !elt.closest || elt.closest("#dialog-slot")) return;
     // A form's opener is the control that submitted it (focused), not the form.
     var active = document.activeElement;
-    opener = describe(active && active !== elt && elt.contains(active) ? active : elt);
+    elt.tokendeskOpener = describe(active && active !== elt && elt.contains(active) ? active : elt);
   });
+
+  function openedBy(event) {
+    var config = event.detail.requestConfig;
+    if (config && config.elt && config.elt.tokendeskOpener) opener = config.elt.tokendeskOpener;
+  }
 
   function describe(elt) {
     var row = elt.closest("tr[id]");
@@ -120,6 +128,9 @@
 
   function focusTarget() {
     if (usable(opener.element)) return opener.element;
+    // The same control, rendered again (a region reloaded behind the dialog).
+    var again = opener.element.id ? document.getElementById(opener.element.id) : null;
+    if (usable(again)) return again;
     var row = opener.rowId ? document.getElementById(opener.rowId) : null;
     var found = sameControl(row);
     if (found) return found;

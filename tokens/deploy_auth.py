@@ -36,6 +36,14 @@ class DeployAuthStatus:
     legacy_retired: bool
 
     @property
+    def personal_reach(self) -> tuple[int, int, int]:
+        """What refusing personal-token deployments stops at once: (pipelines, tokens,
+        people). A pipeline is one personal token deploying one project in the window."""
+        tokens = {use.token.pk for use in self.personal_usage}
+        people = {use.token.user_id for use in self.personal_usage}
+        return len(self.personal_usage), len(tokens), len(people)
+
+    @property
     def checklist(self) -> list[tuple[str, bool]]:
         days = QUIET_PERIOD.days
         return [

@@ -47,7 +47,7 @@ class _AllowlistField(forms.Form):
 
 class PersonalTokenForm(_AllowlistField, _LabelledTokenForm):
     name = forms.CharField(
-        label="Label",
+        label="Name",
         max_length=NAME_MAX_LENGTH,
         strip=True,
         help_text="What is this token for? e.g. “deploy script on my laptop”.",
@@ -101,7 +101,7 @@ class _ExpiryChoice(forms.Form):
 
 class CITokenForm(_AllowlistField, _ExpiryChoice, _LabelledTokenForm):
     name = forms.CharField(
-        label="Label",
+        label="Name",
         max_length=NAME_MAX_LENGTH,
         help_text="Where is it used? e.g. “GitHub Actions: acme/web”.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
@@ -158,7 +158,7 @@ class RotateForm(forms.Form):
 
 class DeploymentTokenForm(_AllowlistField, _ExpiryChoice):
     name = forms.CharField(
-        label="Label (optional)",
+        label="Name (optional)",
         max_length=NAME_MAX_LENGTH,
         required=False,
         help_text="Where is it used? Left empty: “<project> deploy <date and time>”.",

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import trigger_client_event
+from django_htmx.http import reswap, retarget, trigger_client_event
 
 from accounts.reauthentication import reauthentication_required
 from lib.errors import RuleError
@@ -24,7 +24,7 @@ from orgs.models import Membership, Project
 from orgs.services import organization_set_personal_token_deploys
 from tokens import permissions as perms
 from tokens import rotation_views
-from tokens.deploy_auth import QUIET_PERIOD, deploy_auth_status
+from tokens.deploy_auth import QUIET_PERIOD, USAGE_WINDOW, deploy_auth_status
 from tokens.forms import CITokenForm, DeploymentTokenForm
 from tokens.models import Token
 from tokens.services import (
@@ -381,6 +381,9 @@ def deploy_auth(request: HtmxHttpRequest, org: str) -> HttpResponse:
 def deploy_auth_policy(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
     allowed = request.POST.get("allow_personal_token_deploys") == "on"
+    refusing = not allowed and membership.organization.allow_personal_token_deploys
+    if refusing and request.POST.get("confirmed") != "yes":
+        return _confirm_refusing_personal_deploys(request, membership)
     organization_set_personal_token_deploys(
         organization=membership.organization, allowed=allowed, actor=Actor.from_request(request)
     )
@@ -390,6 +393,31 @@ def deploy_auth_policy(request: HtmxHttpRequest, org: str) -> HttpResponse:
         else "Deployments with personal tokens are now refused."
     )
     return _deploy_auth_done(request, org, text)
+
+
+def _confirm_refusing_personal_deploys(
+    request: HtmxHttpRequest, membership: Membership
+) -> HttpResponse:
+    """Refusing personal-token deployments breaks every pipeline still using one at once:
+    first say how many did in the last 30 days, and ask. Nothing changes until confirmed; the
+    switch behind the dialog shows the saved setting again."""
+    pipelines, tokens, people = deploy_auth_status(membership.organization).personal_reach
+    response = render_dialog(
+        request,
+        DEPLOY_AUTH_PAGE,
+        "confirm-refuse-personal",
+        lambda: _deploy_auth_context(membership),
+        back=reverse("tokens:deploy-auth", args=[membership.organization.slug]),
+        organization=membership.organization,
+        pipelines=pipelines,
+        tokens=tokens,
+        people=people,
+        usage_days=USAGE_WINDOW.days,
+    )
+    if request.htmx:
+        response = retarget(reswap(response, "innerHTML"), "#dialog-slot")
+        trigger_client_event(response, DEPLOY_AUTH_CHANGED)
+    return response
 
 
 @never_cache

@@ -223,7 +223,7 @@ def test_the_deploy_auth_switch_waits_for_the_confirmation(stale_client):
     organization.allow_personal_token_deploys = True
     organization.save()
     url = reverse("tokens:deploy-auth-policy", args=["acme"])
-    asked = stale_client.post(url, {}, **HTMX)
+    asked = stale_client.post(url, {"confirmed": "yes"}, **HTMX)
     organization.refresh_from_db()
     assert organization.allow_personal_token_deploys
     _confirm(stale_client, asked)

@@ -78,7 +78,7 @@ def test_every_page_and_dialog_works_under_the_policy(page: Page, demo):
     page.get_by_role("button", name="Create API token").click()
     dialog = page.get_by_role("dialog", name="Create API token")
     expect(dialog).to_be_visible()
-    dialog.get_by_label("Label").fill("CSP check")
+    dialog.get_by_label("Name", exact=True).fill("CSP check")
     dialog.get_by_role("button", name="Create", exact=True).click()
     show_copy_and_close(page, re.compile("Your new API token"))
     # A confirmation dialog, cancelled.
@@ -93,7 +93,7 @@ def test_every_page_and_dialog_works_under_the_policy(page: Page, demo):
     page.get_by_role("main").get_by_role("button", name="Create token").click()
     dialog = page.get_by_role("dialog", name="New integration token")
     expect(dialog).to_be_visible()
-    dialog.get_by_label("Label").fill("csp-ci")
+    dialog.get_by_label("Name", exact=True).fill("csp-ci")
     dialog.get_by_label("Role", exact=True).select_option(label="Custom")
     expect(dialog.locator("details.custom-permissions")).to_have_attribute("open", "")
     dialog.get_by_label("Role", exact=True).select_option(label="CI token")

@@ -127,6 +127,23 @@ def flip_switch(page: Page, on: bool):
         )
 
     stale = page.locator("#migration[data-stale]")
+    if not on:
+        # Refusing asks first, naming the pipelines it breaks (the switch behind the dialog
+        # reloads with the saved setting); then the dialog's button does it.
+        with page.expect_response(refreshed):
+            the_switch(page).set_checked(False)
+        dialog = page.get_by_role("dialog", name="Refuse deployments with personal tokens?")
+        expect_modal(dialog)
+        expect(dialog).to_contain_text("deployed with a personal token in the last 30 days")
+        page.evaluate("document.getElementById('migration').dataset.stale = 'true'")
+        with (
+            page.expect_response(refreshed),
+            page.expect_response(lambda r: r.request.method == "POST") as posted,
+        ):
+            dialog.get_by_role("button", name="Refuse personal-token deployments").click()
+        expect(stale).to_have_count(0)
+        expect(page.locator("dialog")).to_have_count(0)
+        return posted.value
     page.evaluate("document.getElementById('migration').dataset.stale = 'true'")
     with (
         page.expect_response(refreshed),
@@ -250,8 +267,22 @@ def test_deploy_auth_switch_turns_personal_token_deploys_off_and_on(page: Page, 
     open_deploy_auth(page)
     mark_document(page)
 
-    # Off: one change posts the form (HTMX), a message confirms, the database follows.
+    # Off asks first: how many pipelines deployed with a personal token in the last 30 days
+    # (the demo's "Laptop scripts" on web). Cancel changes nothing and gives the focus back.
     switch = the_switch(page)
+    switch.focus()
+    switch.press("Space")
+    dialog = page.get_by_role("dialog", name="Refuse deployments with personal tokens?")
+    expect_modal(dialog)
+    expect(dialog).to_contain_text("1 pipeline deployed with a personal token in the last 30 days")
+    expect(dialog).to_contain_text("(1 token of 1 person)")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(page.locator("dialog")).to_have_count(0)
+    expect(switch).to_be_checked()
+    expect(switch).to_be_focused()
+    assert acme().allow_personal_token_deploys is True
+
+    # Off, confirmed: a message confirms, the database follows.
     posted = flip_switch(page, on=False)
     assert posted.status == 200
     assert posted.request.headers.get("hx-request") == "true"
@@ -372,9 +403,14 @@ def test_deploy_auth_revoke_without_javascript(nojs_page: Page, demo):
     expect(page.get_by_text("No legacy server tokens left.")).to_be_visible()
     assert Token.objects.get(name=LEGACY).revoked_at is not None
 
-    # The switch is a plain form with a Save button.
+    # The switch is a plain form with a Save button; the confirmation is the page with its
+    # dialog open.
     the_switch(page).uncheck()
     page.get_by_role("button", name="Save").click()
+    confirm = page.get_by_role("dialog", name="Refuse deployments with personal tokens?")
+    expect(confirm).to_contain_text("deployed with a personal token in the last 30 days")
+    assert acme().allow_personal_token_deploys is True
+    confirm.get_by_role("button", name="Refuse personal-token deployments").click()
     expect(page.get_by_role("status")).to_have_text(
         "Deployments with personal tokens are now refused."
     )

@@ -136,7 +136,7 @@ def create_states(checker: Checker) -> None:
     page.get_by_role("button", name="Create API token").click()
     dialog = page.get_by_role("dialog", name="Create API token")
     expect_modal(dialog)
-    dialog.get_by_label("Label").fill(f"every page {checker.width}")
+    dialog.get_by_label("Name", exact=True).fill(f"every page {checker.width}")
     for box in dialog.get_by_role("checkbox").all():
         box.uncheck()
     dialog.get_by_role("button", name="Create", exact=True).click()

@@ -80,7 +80,7 @@ def test_create_copy_close_returns_focus_to_create(page: Page, demo):
     page.keyboard.press("Enter")
     dialog = page.get_by_role("dialog", name="Create API token")
     expect_modal(dialog)
-    expect(dialog.get_by_label("Label")).to_be_focused()
+    expect(dialog.get_by_label("Name", exact=True)).to_be_focused()
     page.keyboard.type("Keyboard only")
     tab_to(page, dialog.get_by_role("button", name="Create", exact=True))
     page.keyboard.press("Enter")

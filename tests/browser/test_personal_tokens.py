@@ -46,11 +46,11 @@ def expect_no_dialog(page: Page) -> None:
 
 
 def create_token(page: Page, label: str) -> str:
-    """Create API token → Label → Create; answers the plaintext the dialog shows once."""
+    """Create API token → Name → Create; answers the plaintext the dialog shows once."""
     page.get_by_role("button", name="Create API token").click()
     dialog = page.get_by_role("dialog", name="Create API token")
     expect(dialog).to_be_visible()
-    dialog.get_by_label("Label").fill(label)
+    dialog.get_by_label("Name", exact=True).fill(label)
     dialog.get_by_role("button", name="Create", exact=True).click()
     shown = page.get_by_role("dialog", name=re.compile("Your new API token"))
     expect(shown).to_be_visible()
@@ -66,8 +66,8 @@ def test_create_copy_use_close_revoke_and_revoke_all(page: Page, demo):
     dialog = page.get_by_role("dialog", name="Create API token")
     expect(dialog).to_be_visible()
     expect_modal(dialog)
-    expect(dialog.get_by_label("Label")).to_be_focused()
-    dialog.get_by_label("Label").fill(label)
+    expect(dialog.get_by_label("Name", exact=True)).to_be_focused()
+    dialog.get_by_label("Name", exact=True).fill(label)
     dialog.get_by_role("button", name="Create", exact=True).click()
 
     # Shown once, with a warning and a copy button.
@@ -145,7 +145,7 @@ def test_dialog_errors_and_escaped_labels(page: Page, demo):
     dialog = page.get_by_role("dialog", name="Create API token")
     dialog.get_by_role("button", name="Create", exact=True).click()
     # The dialog is swapped for one with the error next to the field, still modal.
-    label_field = dialog.get_by_label("Label")
+    label_field = dialog.get_by_label("Name", exact=True)
     expect(label_field).to_have_attribute("aria-invalid", "true")
     expect(label_field).to_have_accessible_description(re.compile("This field is required."))
     expect(dialog.locator("#name-error")).to_have_text("This field is required.")
@@ -180,7 +180,7 @@ def test_without_javascript_create_and_revoke_work_as_plain_pages(nojs_page: Pag
     expect(page).to_have_url(re.compile(r"/settings/tokens/new/$"))
     dialog = page.get_by_role("dialog", name="Create API token")
     expect(dialog).to_be_visible()
-    dialog.get_by_label("Label").fill(label)
+    dialog.get_by_label("Name", exact=True).fill(label)
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
         dialog.get_by_role("button", name="Create", exact=True).click()
     assert posted.value.status == 200

@@ -27,7 +27,7 @@ def test_the_confirmation_dialog_then_the_token(page: Page, demo, stale):
     page.goto("/orgs/acme/settings/tokens/")
     page.get_by_role("main").get_by_role("button", name="Create token").click()
     dialog = page.get_by_role("dialog", name="New integration token")
-    dialog.get_by_label("Label").fill("After sudo")
+    dialog.get_by_label("Name", exact=True).fill("After sudo")
     dialog.get_by_role("button", name="Create token").click()
 
     confirm = page.get_by_role("dialog", name="Confirm it is you")
@@ -50,7 +50,7 @@ def test_without_javascript_a_page_asks_then_the_token(nojs_page: Page, demo, st
     sign_in(page, OWNER)
     page.goto("/orgs/acme/settings/tokens/new/")
     dialog = page.get_by_role("dialog", name="New integration token")
-    dialog.get_by_label("Label").fill("No-JS sudo")
+    dialog.get_by_label("Name", exact=True).fill("No-JS sudo")
     dialog.get_by_role("button", name="Create token").click()
 
     expect(page.get_by_role("heading", name="Confirm it is you")).to_be_visible()

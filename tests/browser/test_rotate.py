@@ -109,7 +109,7 @@ def test_no_expiration_shows_a_warning_line(page: Page, demo):
     expiry.select_option(label="90 days")
     expect(warning).to_be_hidden()
     expiry.select_option(label="No expiration")
-    dialog.get_by_label("Label").fill("forever")
+    dialog.get_by_label("Name", exact=True).fill("forever")
     dialog.get_by_role("button", name="Create").click()
     expect(page.get_by_role("dialog", name=re.compile("Your new API token"))).to_be_visible()
     assert Token.objects.get(name="forever").expires_at is None
@@ -120,7 +120,7 @@ def test_a_ci_token_restricted_to_addresses(page: Page, demo):
     open_ci_tokens(page)
     page.get_by_role("main").get_by_role("button", name="Create token").click()
     dialog = page.get_by_role("dialog", name="New integration token")
-    dialog.get_by_label("Label").fill("Office only")
+    dialog.get_by_label("Name", exact=True).fill("Office only")
     allowed = dialog.get_by_label("Allowed IP addresses (optional)")
     allowed.fill("203.0.113.0/33")
     dialog.get_by_role("button", name="Create token").click()

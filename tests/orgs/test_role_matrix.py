@@ -80,7 +80,7 @@ CASES = [
     ("deploy-auth page", "get", lambda w: reverse("tokens:deploy-auth", args=["acme"]), None,
      {"owner": 200, "super_admin": 200, "member": 404, "maintainer": 404, "outsider": 404}),
     ("deploy-auth switch", "post",
-     lambda w: reverse("tokens:deploy-auth-policy", args=["acme"]), {},
+     lambda w: reverse("tokens:deploy-auth-policy", args=["acme"]), {"confirmed": "yes"},
      {"owner": 302, "super_admin": 302, "member": 404, "maintainer": 404, "outsider": 404}),
     ("deployment tokens page", "get",
      lambda w: reverse("tokens:deployment", args=["acme", "web"]), None,

@@ -94,7 +94,7 @@ class TestPage:
 
     def test_the_switch_turns_personal_token_deploys_off_and_on(self, owner_client, client):
         url = reverse("tokens:deploy-auth-policy", args=["acme"])
-        owner_client.post(url, {})  # unchecked checkbox: off
+        owner_client.post(url, {"confirmed": "yes"})  # unchecked checkbox, confirmed: off
         acme = Organization.objects.get(slug="acme")
         assert acme.allow_personal_token_deploys is False
         event = AuditEvent.objects.get(action="org.deploy_policy")
@@ -102,6 +102,37 @@ class TestPage:
         owner_client.post(url, {"allow_personal_token_deploys": "on"})
         acme.refresh_from_db()
         assert acme.allow_personal_token_deploys is True
+
+    def test_turning_them_off_first_says_how_many_pipelines_break(self, owner_client):
+        url = reverse("tokens:deploy-auth-policy", args=["acme"])
+        asked = owner_client.post(url, {}, HTTP_HX_REQUEST="true")
+        assert asked.status_code == 200
+        # Shown in the dialog slot, and the switch behind it reloads with the saved setting.
+        assert asked["HX-Retarget"] == "#dialog-slot" and asked["HX-Reswap"] == "innerHTML"
+        assert "deployAuthChanged" in asked["HX-Trigger"]
+        body = asked.content.decode()
+        assert 'id="confirm-refuse-personal-dialog"' in body
+        # The demo: dev@acme.test's "Laptop scripts" deployed web twice in the window.
+        assert (
+            "<strong>1 pipeline</strong> deployed with a personal token in the last 30 days" in body
+        )
+        assert "(1 token of 1 person)" in body
+        assert 'name="confirmed" value="yes"' in body
+        assert Organization.objects.get(slug="acme").allow_personal_token_deploys is True
+        assert not AuditEvent.objects.filter(action="org.deploy_policy").exists()
+
+    def test_with_no_personal_deploys_it_still_asks_and_says_none(self, owner_client):
+        Deployment.objects.filter(token_kind=Token.Kind.PERSONAL).delete()
+        url = reverse("tokens:deploy-auth-policy", args=["acme"])
+        body = owner_client.post(url, {}).content.decode()
+        assert "No pipeline deployed with a personal token in the last 30 days" in body
+        assert Organization.objects.get(slug="acme").allow_personal_token_deploys is True
+
+    def test_allowing_them_again_needs_no_confirmation(self, owner_client):
+        Organization.objects.filter(slug="acme").update(allow_personal_token_deploys=False)
+        url = reverse("tokens:deploy-auth-policy", args=["acme"])
+        owner_client.post(url, {"allow_personal_token_deploys": "on"})
+        assert Organization.objects.get(slug="acme").allow_personal_token_deploys is True
 
     def test_revoking_a_legacy_token(self, owner_client):
         legacy = Token.objects.get(kind="srv", name="Legacy deploy server")
