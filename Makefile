@@ -3,19 +3,27 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+DEV_STAMP := $(VENV)/.dev-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format chromium bench bench-scale clean
+.PHONY: install install-dev run test lint format chromium bench bench-scale clean
 
-# The server, and the CLI from clients/cli (its own distribution, `tokendesk` on the path).
+# The server's runtime dependencies only, and the CLI from clients/cli (its own distribution,
+# `tokendesk` on the path): what `make run` needs to try the app.
 $(STAMP): pyproject.toml clients/cli/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]' -e clients/cli
+	$(BIN)/pip install --quiet -e . -e clients/cli
 	touch $(STAMP)
 
+# The `dev` extra on top (pytest, Playwright, ruff, schemathesis, axe-core…): `make test`.
+$(DEV_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(DEV_STAMP)
+
 install: $(STAMP)
+install-dev: $(DEV_STAMP)
 
 # DEBUG=1: development settings (.env with fresh secrets, plain HTTP); production leaves it unset.
 # The web server and one background worker (e-mails, webhooks, scheduled work) together:
@@ -33,15 +41,15 @@ chromium:
 		echo "Installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: install
+format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install chromium lint
+test: install-dev chromium lint
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
@@ -49,7 +57,7 @@ test: install chromium lint
 # The comparison libraries come from the optional `bench` extra; the HTTP load is Debian's wrk.
 BENCH_STAMP := $(VENV)/.bench-stamp
 
-$(BENCH_STAMP): $(STAMP) pyproject.toml
+$(BENCH_STAMP): $(DEV_STAMP) pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 

@@ -1,12 +1,14 @@
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError, SystemCheckError
+from django.utils import timezone
 
 from accounts.models import User
-from orgs.models import Membership, Organization, Project
+from orgs.models import Deployment, Membership, Organization, Project
 from tokens.models import Token
 from tokens.services import token_verify
 
@@ -41,6 +43,22 @@ class TestSeedDemo:
         assert kinds == {"pat", "ci", "dep", "srv"}
         legacy = Token.objects.get(kind="srv")
         assert legacy.last_used_at is not None
+
+    def test_its_timestamps_are_consistent(self, db):
+        """Every token was created before it was last used and before it deployed (not
+        "created 3 minutes ago · last used 2 days ago")."""
+        run("seed_demo")
+        tokens = Token.objects.all()
+        assert tokens.count() == 7
+        for token in tokens:
+            assert token.created_at < timezone.now() - timedelta(days=7), token.name
+            if token.last_used_at is not None:
+                assert token.created_at < token.last_used_at, token.name
+            first = Deployment.objects.filter(token_id=token.pk).order_by("created_at").first()
+            if first is not None:
+                assert token.created_at < first.created_at, token.name
+                last = Deployment.objects.filter(token_id=token.pk).latest("created_at")
+                assert token.last_used_at >= last.created_at, token.name
 
     def test_it_is_idempotent(self, db):
         run("seed_demo")

@@ -52,10 +52,12 @@ class Command(BaseCommand):
         web.maintainers.add(users["dev@acme.test"])
 
         try:
-            self._seed_tokens(users, acme, web, api)
+            # One clock for the tokens and their deployments (README: the demo's timestamps).
+            now = timezone.now()
+            self._seed_tokens(users, acme, web, api, now)
         except TokenConfigurationError as error:
             raise CommandError(str(error)) from None
-        self._seed_deployments(acme, web, api)
+        self._seed_deployments(acme, web, api, now)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: sign in as {', '.join(users)} with password {DEMO_PASSWORD!r}; "
@@ -63,10 +65,11 @@ class Command(BaseCommand):
             )
         )
 
-    def _seed_tokens(self, users, acme, web, api) -> None:
+    def _seed_tokens(self, users, acme, web, api, now) -> None:
         owner, dev = users["owner@acme.test"], users["dev@acme.test"]
-        now = timezone.now()
-        # (kind, name, owner columns, permissions, role, creator, last used)
+        # (kind, name, owner columns, permissions, role, creator, last used, created): each
+        # token is dated back when first seeded, so it was used after it was created and the
+        # legacy credentials predate their deployments (README: the demo's timestamps).
         wanted = [
             (
                 Token.Kind.PERSONAL,
@@ -75,7 +78,8 @@ class Command(BaseCommand):
                 perms.DEFAULT_PERMISSIONS,
                 "",
                 dev,
-                None,
+                timedelta(days=2, hours=5),  # its last deployment (_seed_deployments)
+                timedelta(days=45),
             ),
             (
                 Token.Kind.PERSONAL,
@@ -85,6 +89,7 @@ class Command(BaseCommand):
                 "",
                 owner,
                 timedelta(days=2),
+                timedelta(days=20),
             ),
             (
                 Token.Kind.CI,
@@ -94,6 +99,7 @@ class Command(BaseCommand):
                 "ci",
                 owner,
                 timedelta(minutes=20),
+                timedelta(days=14),
             ),
             (
                 Token.Kind.CI,
@@ -103,6 +109,7 @@ class Command(BaseCommand):
                 "read_only",
                 users["admin@acme.test"],
                 None,
+                timedelta(days=10),
             ),
             (
                 Token.Kind.DEPLOYMENT,
@@ -112,6 +119,7 @@ class Command(BaseCommand):
                 "",
                 dev,
                 timedelta(hours=5),
+                timedelta(days=30),
             ),
             (
                 Token.Kind.DEPLOYMENT,
@@ -121,6 +129,7 @@ class Command(BaseCommand):
                 "",
                 owner,
                 None,
+                timedelta(days=30),
             ),
             (
                 Token.Kind.SERVER,
@@ -130,9 +139,10 @@ class Command(BaseCommand):
                 "",
                 owner,
                 timedelta(hours=3),
+                timedelta(days=400),
             ),
         ]
-        for kind, name, owner_columns, granted, role, creator, used_ago in wanted:
+        for kind, name, owner_columns, granted, role, creator, used_ago, age in wanted:
             if Token.objects.filter(kind=kind, name=name, **owner_columns).exists():
                 continue
             issued = token_issue(
@@ -143,12 +153,12 @@ class Command(BaseCommand):
                 actor=Actor(user=creator, user_agent="manage.py seed_demo"),
                 **owner_columns,
             )
+            dated = {"created_at": now - age}
             if used_ago is not None:
-                Token.objects.filter(pk=issued.token.pk).update(
-                    last_used_at=now - used_ago, last_used_ip="203.0.113.7"
-                )
+                dated |= {"last_used_at": now - used_ago, "last_used_ip": "203.0.113.7"}
+            Token.objects.filter(pk=issued.token.pk).update(**dated)
 
-    def _seed_deployments(self, acme, web, api) -> None:
+    def _seed_deployments(self, acme, web, api, now) -> None:
         """A migration in progress: the legacy server token and a personal token still
         deploy; the CI token has just had its first green deploy."""
         if Deployment.objects.filter(project__organization=acme).exists():
@@ -160,7 +170,6 @@ class Command(BaseCommand):
             kind=Token.Kind.PERSONAL, name="Laptop scripts", user__email="dev@acme.test"
         )
         github = Token.objects.get(kind=Token.Kind.CI, organization=acme, name="GitHub Actions")
-        now = timezone.now()
         history = [
             (legacy, web, timedelta(days=12)), (legacy, api, timedelta(days=9)),
             (legacy, web, timedelta(days=6)), (legacy, api, timedelta(days=4)),
