@@ -10,7 +10,8 @@ from collections.abc import Callable
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
-from django.views import defaults
+
+from config import errors
 
 logger = logging.getLogger("tokendesk.unavailable")
 
@@ -74,4 +75,4 @@ def server_error(request: HttpRequest) -> HttpResponse:
     error = sys.exc_info()[1]
     if isinstance(error, DATABASE_UNAVAILABLE):
         return unavailable_response(request, error)
-    return defaults.server_error(request)
+    return errors.server_error_page()

@@ -19,6 +19,9 @@ register_converter(IdConverter, "id")
 # /admin/ signs in through the same door as the app (2FA, guessing limits), not its own form.
 admin.site.login = secure_admin_login(admin.site.login)
 
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
 handler500 = "config.unavailable.server_error"
 
 urlpatterns = [

@@ -8,8 +8,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.test import RequestFactory
 from django.urls import reverse
-from django.views import defaults
 
+from config import errors
 from config.unavailable import server_error
 from tests.factories import make_org, make_user
 
@@ -68,14 +68,14 @@ def test_another_organization_answers_the_same_404(client, member):
 def test_the_403_page(rf: RequestFactory, db):
     request = rf.get("/")
     request.user = make_user("someone@x.test")
-    response = defaults.permission_denied(request, PermissionDenied("no"))
+    response = errors.permission_denied(request, PermissionDenied("no"))
     assert response.status_code == 403
     assert_app_page(response.content.decode(), "You may not do this")
 
 
 def test_the_400_page(rf: RequestFactory, db):
     request = rf.get("/")
-    response = defaults.bad_request(request, SuspiciousOperation("bad"))
+    response = errors.bad_request(request, SuspiciousOperation("bad"))
     assert response.status_code == 400
     assert_app_page(response.content.decode(), "This request could not be understood")
 
@@ -99,3 +99,19 @@ def test_a_view_that_fails_answers_the_500_page(client, member, monkeypatch):
     response = client.get(reverse("orgs:overview", args=["acme"]))
     assert response.status_code == 500
     assert_app_page(response.content.decode(), "Something went wrong")
+
+
+def test_an_error_page_that_cannot_render_falls_back_to_a_plain_one(client, member, settings):
+    """Production without its collected static files: the layout cannot render, the 404
+    still answers 404 with a way back, never a traceback."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    settings.STATIC_ROOT = "/nonexistent-static-root"
+    client.force_login(member)
+    response = client.get("/orgs/acme/settings/tokens/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "<h1>Page not found</h1>" in html and 'href="/">Go to the dashboard</a>' in html
+    assert "Traceback" not in html

@@ -47,6 +47,7 @@ ANONYMOUS_PAGES = ["/accounts/login/", "/docs/", "/cli/", "/api/v1/docs"]
 # The pages a reviewer looks at on both widths (tests/browser/screenshots/, git-ignored).
 SCREENSHOTS = {
     "/settings/tokens/": "personal",
+    "/settings/tokens/?show=revoked": "personal-revoked",
     f"{ORG}/settings/tokens/": "ci",
     f"{WEB}/deployment-tokens/": "deployment",
 }

@@ -11,8 +11,22 @@ import axe_playwright_python
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
+from accounts.models import User
+from orgs.audit import Actor
+from orgs.models import Organization
 from tests.browser.conftest import DEFAULT_TIMEOUT_MS, expect_modal, sign_in
-from tests.browser.pages import ANONYMOUS_PAGES, DEMO_USERS, OWNER, SCREENSHOTS, pages_for
+from tests.browser.pages import (
+    ADMIN,
+    ANONYMOUS_PAGES,
+    DEMO_USERS,
+    DEV,
+    OWNER,
+    SCREENSHOTS,
+    pages_for,
+)
+from tokens import permissions as perms
+from tokens.models import Token
+from tokens.services import token_issue, token_revoke
 
 pytestmark = pytest.mark.browser
 
@@ -155,8 +169,31 @@ def create_states(checker: Checker) -> None:
     expect(page.locator("dialog")).to_have_count(0)
 
 
+@pytest.fixture
+def revoked(demo):
+    """One revoked token of each kind, so "Show revoked" lists rows (who revoked, when)."""
+    owner = User.objects.get(email=OWNER)
+    dev = User.objects.get(email=DEV)
+    acme = Organization.objects.get(slug="acme")
+    web = acme.projects.get(slug="web")
+    granted = perms.ROLE_PRESETS["ci"]
+    for user in (owner, dev, User.objects.get(email=ADMIN)):
+        kinds = [{"kind": Token.Kind.PERSONAL, "user": user}]
+        if user == owner:
+            kinds += [
+                {"kind": Token.Kind.CI, "organization": acme, "role": "ci"},
+                {"kind": Token.Kind.DEPLOYMENT, "project": web},
+            ]
+        for owner_columns in kinds:
+            actor = Actor(user=user, user_agent="test")
+            issued = token_issue(
+                name="Retired pipeline", permissions=granted, actor=actor, **owner_columns
+            )
+            token_revoke(token=issued.token, actor=actor, reason="test")
+
+
 @pytest.mark.parametrize("email", DEMO_USERS)
-def test_every_page_on_a_phone_and_a_desktop(browser, live_server, demo, email):
+def test_every_page_on_a_phone_and_a_desktop(browser, live_server, revoked, email):
     started = time.monotonic()
     SHOTS.mkdir(exist_ok=True)
     problems = []
