@@ -1,6 +1,7 @@
 from datetime import datetime
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -34,6 +35,7 @@ class Organization(models.Model):
     idle_token_revoke_days = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
+        validators=[MinValueValidator(30), MaxValueValidator(365)],
         help_text="Revoke tokens unused for this many days (30-365), after an e-mail 7 days "
         "before; empty: never.",
     )
