@@ -244,8 +244,15 @@ def _limits_in_use() -> list[int]:
 
 
 def _under_limit(days: int, now: datetime) -> QuerySet[Token]:
+    """Live tokens whose idle limit is `days`. Only the tokens of organizations with a limit,
+    and of their members, are looked at (through the owner indexes), never the whole table."""
+    governed_orgs = Organization.objects.filter(idle_token_revoke_days__isnull=False)
+    governed_users = Membership.objects.filter(organization__idle_token_revoke_days__isnull=False)
+    governed = Q(kind__in=ORG_KINDS, organization_id__in=governed_orgs.values("pk")) | Q(
+        kind=Kind.PERSONAL, user_id__in=governed_users.values("user_id")
+    )
     return (
-        _live(Token.objects.filter(kind__in=(Kind.PERSONAL, *ORG_KINDS)), now)
+        _live(Token.objects.filter(governed), now)
         .annotate(idle_days=_idle_days(), activity=Coalesce("last_used_at", "created_at"))
         .filter(idle_days=days)
         .select_related("user", "organization", "project")

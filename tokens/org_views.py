@@ -220,6 +220,7 @@ BREACHES_SHOWN = 50
 
 @never_cache
 @login_required
+@reauthentication_required
 @require_http_methods(["GET", "POST"])
 def ci_token_policy(request: HtmxHttpRequest, org: str) -> HttpResponse:
     """The token lifecycle policy on the CI tokens page (orgs/lifecycle.py). A stricter policy
