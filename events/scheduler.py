@@ -19,6 +19,7 @@ from events.models import ExpiryNotice
 from tokens.lifecycle import revoke_idle_tokens
 from tokens.models import Token
 from tokens.notifications import notify_expiring_tokens
+from trust.services import prune_exchanged_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ def emit_expiry_events(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     candidates = (
         Token.objects.unrevoked()
+        .made_to_last()
         .filter(
             organization__isnull=False,
             expires_at__gt=now - EXPIRED_LOOKBACK,
@@ -102,6 +104,7 @@ SCHEDULED = [
     ("idle tokens", lambda now: _idle_count(revoke_idle_tokens(now=now))),
     ("webhook retries", lambda now: services.retry_due(now=now)),
     ("finished jobs pruned", lambda now: prune_finished_jobs(now=now)),
+    ("exchanged tokens pruned", lambda now: prune_exchanged_tokens(now=now)),
 ]
 
 
