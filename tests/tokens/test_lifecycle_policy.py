@@ -12,9 +12,11 @@ from django.db import connection, connections
 from django.urls import reverse
 from django.utils import timezone
 
+from events import scheduler
 from events.models import Delivery, Endpoint
 from events.services import endpoint_create
 from orgs.audit import Actor
+from orgs.lifecycle import Policy, stricter_parts
 from orgs.models import AuditEvent, Membership, Organization
 from tests.factories import (
     make_ci_token,
@@ -526,8 +528,6 @@ def test_a_personal_token_lives_under_its_users_strictest_organization(orgs):
 
 
 def test_the_command_and_the_worker_run_it(idle_world, capsys):
-    from events import scheduler
-
     start, _ = idle_world
     with time_machine.travel(start + timedelta(days=24)):
         call_command("revoke_idle_tokens")
@@ -576,3 +576,34 @@ def test_two_concurrent_runs_warn_once_and_revoke_once_on_postgresql():
     assert all(revoked(token) for token in tokens)
     assert AuditEvent.objects.filter(action="token.revoke", data__reason="idle").count() == 5
     assert Endpoint.objects.count() == 0
+
+
+# The rules themselves ---------------------------------------------------------------------
+
+
+def test_which_changes_are_stricter():
+    none = Policy()
+    assert stricter_parts(none, Policy(require_expiry=True)) == ["require_expiry"]
+    assert stricter_parts(Policy(max_lifetime_days=90), Policy(max_lifetime_days=30)) == [
+        "max_lifetime_days"
+    ]
+    assert stricter_parts(Policy(max_lifetime_days=30), Policy(max_lifetime_days=90)) == []
+    assert stricter_parts(Policy(idle_revoke_days=90), Policy()) == []
+    assert stricter_parts(none, Policy(idle_revoke_days=365)) == ["idle_revoke_days"]
+    # Looser on one side, stricter on another: stricter, so confirmed.
+    mixed = stricter_parts(Policy(require_expiry=True), Policy(idle_revoke_days=30))
+    assert mixed == ["idle_revoke_days"]
+
+
+def test_the_personal_token_dialog_names_the_organizations_that_would_refuse_it(client, orgs):
+    acme, other = orgs
+    set_policy(acme, max_token_lifetime_days=90)
+    set_policy(other, require_token_expiry=True)
+    client.force_login(person("bob@x.test"))
+    html = client.get(reverse("tokens:personal-create"), **HTMX).content.decode()
+    assert "Acme refuses personal tokens that never expire or live longer than 90 days." in html
+    assert "Other refuses personal tokens that never expire." in html
+    client.force_login(person("owner@x.test"))
+    set_policy(acme, max_token_lifetime_days=None)
+    html = client.get(reverse("tokens:personal-create"), **HTMX).content.decode()
+    assert 'id="org-expiry-rules"' not in html
