@@ -27,7 +27,7 @@ from tests.factories import (
 )
 from tokens.lifecycle import IdleRun, revoke_idle_tokens
 from tokens.models import Token
-from tokens.services import token_reset, token_touch
+from tokens.services import token_issue, token_reset, token_touch
 
 API = "/api/v1"
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -417,8 +417,23 @@ def test_changing_the_policy_needs_orgs_write_from_an_admin(client, orgs):
         ).status_code
         == 404
     )
+    deployment = token_issue(
+        kind=Token.Kind.DEPLOYMENT,
+        project=acme.projects.get(),
+        name="deploy",
+        permissions=frozenset({"orgs:write"}),
+        actor=Actor(user=owner),
+    ).plaintext
+    refused = client.patch(url, body, content_type="application/json", headers=bearer(deployment))
+    assert refused.status_code == 403 and refused.json()["error"] == "insufficient_scope"
     acme.refresh_from_db()
     assert acme.idle_token_revoke_days is None
+    # An organization token with the Admin role has orgs:write.
+    ci_admin = make_ci_token(acme, owner, name="admin", role="admin").plaintext
+    saved = client.patch(url, body, content_type="application/json", headers=bearer(ci_admin))
+    assert saved.status_code == 200 and saved.json()["idle_revoke_days"] == 30
+    event = AuditEvent.objects.get(action="org.token_policy")
+    assert event.actor_label.startswith("token tdk_ci_")
 
 
 # Idle revocation ----------------------------------------------------------------------------

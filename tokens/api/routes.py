@@ -178,16 +178,21 @@ AFFECTED_SHOWN = 100
 def get_token_policy(request: ApiRequest, org: Slug):
     """The organization's token lifecycle policy: require an expiry, the maximum lifetime,
     idle revocation (docs/ci-tokens.md#token-lifecycle-policy)."""
-    return lifecycle.policy_of(request.scope.organization).as_dict()
+    return lifecycle.policy_of(_policy_holder(request)).as_dict()
+
+
+def _policy_holder(request: ApiRequest) -> Organization:
+    """The organization's whole row: an organization token's scope carries only the columns
+    its verification joined."""
+    return Organization.objects.get(pk=request.scope.organization.pk)
 
 
 def _save_policy(request: ApiRequest, **changes):
-    scope = request.scope
     if request.auth.kind == Token.Kind.DEPLOYMENT:
         raise authorization.insufficient_scope(
             "A deployment token cannot change its organization's settings."
         )
-    organization = scope.organization
+    organization = _policy_holder(request)
     current = lifecycle.policy_of(organization).as_dict()
     policy = lifecycle.clean(**{**current, **changes})
     lifecycle.organization_set_lifecycle_policy(
