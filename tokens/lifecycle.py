@@ -330,7 +330,14 @@ def _send_idle_warning(token: Token, days: int, when: datetime) -> None:
         else f"has not been used since it was created or renewed on {token.created_at:%Y-%m-%d}"
     )
     if token.kind == Kind.PERSONAL:
-        rule = f"An organization you belong to revokes tokens unused for {days} days."
+        strictest = (
+            Organization.objects.filter(memberships__user_id=token.user_id)
+            .filter(idle_token_revoke_days=days)
+            .order_by("name")
+            .first()
+        )
+        who = strictest.name if strictest else "An organization you belong to"
+        rule = f"{who} revokes tokens unused for {days} days (personal tokens included)."
     else:
         rule = f"{token.organization.name} revokes tokens unused for {days} days."
     day = f"{when:%Y-%m-%d %H:%M} UTC"

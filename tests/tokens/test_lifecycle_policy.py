@@ -482,6 +482,9 @@ def test_idle_tokens_are_warned_once_then_revoked_once(idle_world, settings):
     assert "“nightly”" in warning.subject and "will be revoked" in warning.subject
     assert "Acme revokes tokens unused for 30 days" in warning.body
     assert "/orgs/acme/settings/tokens/" in warning.body
+    personal = next(message for message in mail.outbox if message.to == ["bob@x.test"])
+    assert "Acme revokes tokens unused for 30 days (personal tokens included)" in personal.body
+    assert "/settings/tokens/" in personal.body
     with time_machine.travel(start + timedelta(days=29, hours=23)):
         assert revoke_idle_tokens().revoked == 0
     with time_machine.travel(start + timedelta(days=30, minutes=2)):
