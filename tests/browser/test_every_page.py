@@ -17,9 +17,11 @@ from orgs.models import Organization
 from tests.browser.conftest import DEFAULT_TIMEOUT_MS, expect_modal, sign_in
 from tests.browser.pages import (
     ADMIN,
+    ADMINS,
     ANONYMOUS_PAGES,
     DEMO_USERS,
     DEV,
+    ORG,
     OWNER,
     SCREENSHOTS,
     pages_for,
@@ -169,6 +171,31 @@ def create_states(checker: Checker) -> None:
     expect(page.locator("dialog")).to_have_count(0)
 
 
+def policy_states(checker: Checker) -> None:
+    """The dialogs a form opens (the server answers them into the dialog slot): a stricter
+    token lifecycle policy, and turning personal-token deploys off. Each is checked, then
+    closed with Escape, with nothing saved."""
+    page = checker.page
+    page.goto(f"{ORG}/settings/tokens/")
+    panel = page.get_by_role("article", name="Token lifecycle policy")
+    panel.get_by_label("Require an expiration").check()
+    panel.get_by_label("Revoke tokens unused for (days)").fill("60")
+    panel.get_by_role("button", name="Save policy").click()
+    dialog = page.get_by_role("dialog", name="Apply a stricter token policy?")
+    expect_modal(dialog)
+    checker.check(f"{ORG}/settings/tokens/ stricter policy", scope="#dialog-slot dialog")
+    page.keyboard.press("Escape")
+    expect(page.locator("dialog")).to_have_count(0)
+
+    page.goto(f"{ORG}/settings/deploy-auth/")
+    page.get_by_role("switch", name="Allow deployments with personal tokens").uncheck()
+    dialog = page.get_by_role("dialog", name="Refuse deployments with personal tokens?")
+    expect_modal(dialog)
+    checker.check(f"{ORG}/settings/deploy-auth/ refuse personal", scope="#dialog-slot dialog")
+    page.keyboard.press("Escape")
+    expect(page.locator("dialog")).to_have_count(0)
+
+
 @pytest.fixture
 def revoked(demo):
     """One revoked token of each kind, so "Show revoked" lists rows (who revoked, when)."""
@@ -220,6 +247,8 @@ def test_every_page_on_a_phone_and_a_desktop(browser, live_server, revoked, emai
             checker.dialogs(url)
         checker.visit("/no/such/page/", visible=False)
         create_states(checker)
+        if email in ADMINS:
+            policy_states(checker)
         problems += checker.problems
         context.close()
     print(f"{email}: {time.monotonic() - started:.0f}s")
