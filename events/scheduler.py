@@ -14,6 +14,7 @@ from django_tasks_db.models import DBTaskResult
 
 from events import services
 from events.models import ExpiryNotice
+from tokens import usage
 from tokens.models import Token
 from tokens.notifications import notify_expiring_tokens
 
@@ -93,6 +94,7 @@ SCHEDULED = [
     ("expiry events", lambda now: emit_expiry_events(now=now)),
     ("webhook retries", lambda now: services.retry_due(now=now)),
     ("finished jobs pruned", lambda now: prune_finished_jobs(now=now)),
+    ("token usage purged", lambda now: usage.purge(today=now.date())),
 ]
 
 

@@ -357,5 +357,6 @@ def test_the_scheduler_tick_runs_every_piece(org, owner, receiver):
         "expiry events": 3,
         "webhook retries": 3,
         "finished jobs pruned": 0,
+        "token usage purged": 0,
     }
     assert len(receiver.received) == 3

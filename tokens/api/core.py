@@ -28,6 +28,8 @@ class ApiRequest(HttpRequest):
 
     auth: Credential
     scope: Scope
+    usage_permission: str
+    usage_granted: bool
 
 
 class InvalidTokenError(Denied):
@@ -146,12 +148,19 @@ def requires(permission: str) -> Callable:
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(request: ApiRequest, *args, **kwargs):
-            request.scope = authorize(
-                request.auth,
-                permission,
-                org_slug=kwargs.get("org"),
-                project_slug=kwargs.get("project"),
-            )
+            # For the usage counters (tokens.usage): which permission the call exercised, or
+            # attempted when refused for lacking it.
+            request.usage_permission = permission
+            try:
+                request.scope = authorize(
+                    request.auth,
+                    permission,
+                    org_slug=kwargs.get("org"),
+                    project_slug=kwargs.get("project"),
+                )
+            except Denied as denied:
+                request.usage_granted = denied.error != "insufficient_scope"
+                raise
             return view(request, *args, **kwargs)
 
         wrapper.required_permission = permission
