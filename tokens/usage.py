@@ -295,7 +295,8 @@ class PermissionUse:
 class Usage:
     since: date  # the oldest day still kept
     first_day: date | None  # the oldest day with a call, within what is kept
-    calls: int  # in the last CHART_DAYS days
+    window_days: int  # routes, agents, projects and the totals cover these last days
+    calls: int
     ok: int
     failed: int
     addresses: list[Seen]
@@ -407,6 +408,7 @@ def usage_of(token, *, today: date | None = None) -> Usage:
     return Usage(
         since=since,
         first_day=first_day,
+        window_days=CHART_DAYS,
         calls=sum(r.calls for r in routes),
         ok=sum(r.ok for r in routes),
         failed=sum(r.failed for r in routes),
