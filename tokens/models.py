@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -8,6 +8,9 @@ from django.utils import timezone
 
 from orgs.models import Organization, Project
 from tokens import permissions as perms
+
+# No call for this long (or never used since created that long ago): flagged idle in tables.
+IDLE_AFTER = timedelta(days=30)
 
 
 class TokenQuerySet(models.QuerySet["Token"]):
@@ -219,6 +222,13 @@ class Token(models.Model):
         if self.previous_valid_until <= (now or timezone.now()):
             return None
         return self.previous_valid_until
+
+    @property
+    def is_idle(self) -> bool:
+        """Active, and no call for IDLE_AFTER (or none since it was created that long ago)."""
+        if not self.is_active:
+            return False
+        return (self.last_used_at or self.created_at) <= timezone.now() - IDLE_AFTER
 
     @property
     def in_overlap(self) -> bool:

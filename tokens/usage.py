@@ -34,8 +34,6 @@ FLUSH_INTERVAL = timedelta(minutes=1)
 MAX_PENDING = 10_000
 # Usage younger than this does not justify narrowing a token's permissions.
 MIN_USAGE_DAYS = 7
-# No call for this long: the token is flagged idle in the tables.
-IDLE_DAYS = 30
 CHART_DAYS = 30
 RECENT_ADDRESSES = 5
 
@@ -282,6 +280,11 @@ class RouteCalls:
     def calls(self) -> int:
         return self.ok + self.failed
 
+    @property
+    def width(self) -> int:
+        """The bar's width in steps of 5% (app.css .bar-5 … .bar-100): no inline style."""
+        return max(5, 5 * round(self.percent / 5))
+
 
 @dataclass(frozen=True)
 class PermissionUse:
@@ -308,6 +311,10 @@ class Usage:
     used: frozenset[str]
     attempted: frozenset[str]
     suggestion: frozenset[str] | None  # a smaller set of permissions to narrow to
+
+    @property
+    def suggested(self) -> list[str]:
+        return [] if self.suggestion is None else perms.ordered(self.suggestion)
 
     @property
     def removable(self) -> list[str]:
