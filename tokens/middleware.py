@@ -1,5 +1,5 @@
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -44,19 +44,24 @@ class TokenUsageRecorder:
         credential = getattr(request, "auth", None)
         match = getattr(request, "resolver_match", None)
         if isinstance(credential, Credential) and match is not None:
-            usage.record(_call(request, credential, match.route, response.status_code))
+            now = timezone.now()
+            usage.record(
+                _call(request, credential, match.route, response.status_code, now), now=now
+            )
         return response
 
 
-def _call(request: HttpRequest, credential: Credential, route: str, status: int) -> usage.Call:
+def _call(
+    request: HttpRequest, credential: Credential, route: str, status: int, now: datetime
+) -> usage.Call:
     scope = getattr(request, "scope", None)
     project = getattr(scope, "project", None)
     return usage.Call(
         token_id=credential.id,
-        day=timezone.now().date(),
+        day=now.date(),
         method=request.method[:7],
         route=usage.route_template(route),
-        address=client_ip(request) or "",
+        address=getattr(request, "client_address", None) or client_ip(request) or "",
         agent=usage.agent_family(request.META.get("HTTP_USER_AGENT", "")),
         permission=getattr(request, "usage_permission", ""),
         granted=getattr(request, "usage_granted", True),

@@ -30,6 +30,7 @@ class ApiRequest(HttpRequest):
     scope: Scope
     usage_permission: str
     usage_granted: bool
+    client_address: str | None
 
 
 class InvalidTokenError(Denied):
@@ -48,8 +49,10 @@ class BearerTokenAuth(HttpBearer):
         return self.authenticate(request, credentials.strip())
 
     def authenticate(self, request: HttpRequest, token: str) -> Credential:
+        # Kept on the request for the usage counters (tokens.middleware): parsed once.
+        request.client_address = client_ip(request)
         try:
-            return token_verify(token, ip=client_ip(request))
+            return token_verify(token, ip=request.client_address)
         except InvalidToken as error:
             if error.reason in ("malformed", "bad_checksum"):
                 raise InvalidTokenError(
