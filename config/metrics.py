@@ -2,7 +2,8 @@
 JSON log line per request. Both are off unless a setting turns them on (settings.py).
 
 Metrics: token verifications by outcome and their latency (counted from the tokens app's
-token_verified signal), requests by route template and status. The receiver connects when
+token_verified signal), requests by route template and status, and the job queue
+(events/metrics.py). The receiver connects when
 the URLconf imports this module, before any request is verified. Under gunicorn each worker
 counts in its own memory; with PROMETHEUS_MULTIPROC_DIR set (before the workers start) they
 write to files there and /metrics adds them up (gunicorn.conf.py clears a dead worker's
@@ -31,6 +32,7 @@ from prometheus_client import (
     multiprocess,
 )
 
+from events.metrics import JobQueueCollector
 from tokens.credential import Credential
 from tokens.signals import token_verified
 
@@ -128,6 +130,12 @@ def _authorized(request: HttpRequest) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), expected)
 
 
+# Read from the database at each scrape, so kept out of the default registry (which tests
+# and the multiprocess collector read without one).
+_JOB_QUEUE = CollectorRegistry(auto_describe=False)
+_JOB_QUEUE.register(JobQueueCollector())
+
+
 def _registry() -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
@@ -145,4 +153,5 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         response = HttpResponse("A bearer token (METRICS_TOKEN) is required.\n", status=401)
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    return HttpResponse(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
+    body = generate_latest(_registry()) + generate_latest(_JOB_QUEUE)
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

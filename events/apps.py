@@ -6,4 +6,7 @@ class EventsConfig(AppConfig):
     verbose_name = "Events: webhooks, jobs and audit export"
 
     def ready(self) -> None:
-        from events import receivers  # noqa: F401  (connects the audit-event listener)
+        from events import (  # noqa: F401  (connect their receivers)
+            metrics,  # jobs finished, for /metrics
+            receivers,  # the audit-event listener
+        )

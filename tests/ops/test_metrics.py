@@ -32,7 +32,7 @@ def test_metrics_are_off_by_default(client, settings):
     assert client.get("/metrics").status_code == 404
 
 
-def test_metrics_need_the_metrics_token(client, metrics_on):
+def test_metrics_need_the_metrics_token(client, db, metrics_on):
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", **bearer("wrong")).status_code == 401
     response = client.get("/metrics", **bearer(METRICS_TOKEN))
@@ -41,7 +41,7 @@ def test_metrics_need_the_metrics_token(client, metrics_on):
     assert b"tokendesk_token_verifications_total" in response.content
 
 
-def test_without_a_metrics_token_the_endpoint_is_open(client, metrics_on):
+def test_without_a_metrics_token_the_endpoint_is_open(client, db, metrics_on):
     metrics_on.METRICS_TOKEN = ""
     assert client.get("/metrics").status_code == 200
 
