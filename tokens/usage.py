@@ -150,6 +150,11 @@ class UsageBuffer:
                     for token_id in self.pending
                     if token_id != call.token_id and self.due.get(token_id, now) <= now
                 ]
+                # Forget the windows that have passed with nothing pending: a long-lived
+                # process keeps only the tokens of its last minute.
+                for token_id in [t for t, d in self.due.items() if d <= now]:
+                    if token_id not in self.pending:
+                        del self.due[token_id]
             return self._take(tokens, now)
 
     def take(self, token_ids: Iterable[int] | None = None) -> list[tuple[Call, _Counter]]:

@@ -177,7 +177,11 @@ class TestBoundedWrites:
             api(client, "get", "/api/v1/whoami", ci.plaintext)  # buffered
             clock.shift(timedelta(minutes=2))
             api(client, "get", "/api/v1/whoami", other.plaintext)
-        assert TokenUsage.objects.get(token=ci.token).calls == 2
+            assert TokenUsage.objects.get(token=ci.token).calls == 2
+            clock.shift(timedelta(minutes=2))
+            api(client, "get", "/api/v1/whoami", other.plaintext)
+        # Nothing pending for the quiet token, and its window passed: the buffer forgot it.
+        assert ci.token.pk not in usage.BUFFER.due and ci.token.pk not in usage.BUFFER.pending
 
     def test_a_failed_write_is_logged_and_never_fails_the_request(
         self, client, ci, caplog, monkeypatch
