@@ -1,6 +1,7 @@
 """How django-allauth fits Tokendesk (ACCOUNT_ADAPTER): no public sign-up unless a setting
 opens it, the client address seen through trusted proxies (ops), and a lockout message that
-says how long to wait. SOCIALACCOUNT_ADAPTER: who may come in through single sign-on
+says how long to wait; its e-mails (password reset, security notices) go through the job
+queue like every other e-mail. SOCIALACCOUNT_ADAPTER: who may come in through single sign-on
 (accounts/sso.py decides)."""
 
 from allauth.account.adapter import DefaultAccountAdapter
@@ -14,6 +15,7 @@ from django.http import HttpRequest
 from django.shortcuts import render
 
 from accounts import sso
+from accounts.tasks import send_email
 from ops.client_address import client_ip
 
 
@@ -38,6 +40,12 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_client_ip(self, request: HttpRequest) -> str:
         return client_ip(request) or "0.0.0.0"  # noqa: S104  (no IP: one shared bucket)
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        # Queued, not sent inline: a slow or failing mail server must not fail the page (a
+        # password reset). Plain text only, as every Tokendesk e-mail.
+        message = self.render_mail(template_prefix, email, context)
+        send_email(message.to, message.subject, message.body)
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

@@ -182,6 +182,7 @@ def cli_page(request: HttpRequest) -> HttpResponse:
         "root": root,
         "github_actions": github_actions_steps(root, built.pyz.sha256),
         "gitlab_ci": gitlab_ci_steps(root, built.pyz.sha256),
+        "oidc": oidc_steps(root, built.pyz.sha256),
     }
     return render(request, "cli.html", context)
 
@@ -233,6 +234,39 @@ deploy:
     - echo "{sha256}  tokendesk.pyz" | sha256sum -c -
     - python3 tokendesk.pyz deploy acme/web --ref "$CI_COMMIT_SHA" --environment production
 """
+# Trusted publishing (docs/trusted-publishing.md): no stored secret, the job's OIDC ID token
+# is exchanged for a deployment token that lives minutes.
+GITHUB_ACTIONS_OIDC_JOB = """\
+  deploy:
+    runs-on: ubuntu-latest
+    environment: production
+    permissions:
+      id-token: write   # lets the job ask GitHub for its OIDC ID token
+      contents: read
+    steps:
+      - name: Deploy with Tokendesk (trusted publishing)
+        env:
+          TOKENDESK_URL: {root}
+        run: |
+          curl -fsSLO "$TOKENDESK_URL/cli/tokendesk.pyz"
+          echo "{sha256}  tokendesk.pyz" | sha256sum -c -
+          python3 tokendesk.pyz deploy acme/web --oidc --ref "$GITHUB_SHA" --environment production
+"""
+GITLAB_CI_OIDC_JOB = """\
+deploy:
+  stage: deploy
+  image: python:3.12
+  environment: production
+  variables:
+    TOKENDESK_URL: {root}
+  id_tokens:
+    TOKENDESK_ID_TOKEN:
+      aud: {root}
+  script:
+    - curl -fsSLO "$TOKENDESK_URL/cli/tokendesk.pyz"
+    - echo "{sha256}  tokendesk.pyz" | sha256sum -c -
+    - python3 tokendesk.pyz deploy acme/web --oidc --ref "$CI_COMMIT_SHA" --environment production
+"""
 
 
 def _fill(template: str, root: str, sha256: str) -> str:
@@ -247,3 +281,11 @@ def github_actions_steps(root: str, pyz_sha256: str) -> str:
 
 def gitlab_ci_steps(root: str, pyz_sha256: str) -> str:
     return _fill(GITLAB_CI_JOB, root, pyz_sha256)
+
+
+def oidc_steps(root: str, pyz_sha256: str) -> dict[str, str]:
+    """The same deploy without a stored secret, for GitHub Actions and GitLab CI."""
+    return {
+        "github": _fill(GITHUB_ACTIONS_OIDC_JOB, root, pyz_sha256),
+        "gitlab": _fill(GITLAB_CI_OIDC_JOB, root, pyz_sha256),
+    }

@@ -303,6 +303,9 @@ TRUSTED_PUBLISHER_ALLOW_INSECURE_ISSUERS = False
 TRUSTED_PUBLISHER_JWKS_TTL = env_int("TRUSTED_PUBLISHER_JWKS_TTL", 3600)
 TRUSTED_PUBLISHER_JWKS_REFRESH_SECONDS = 60
 TRUSTED_PUBLISHER_HTTP_TIMEOUT = 5
+# Days an exchange's token is kept after it expired, then deleted with its exchange record
+# (the audit log keeps the exchange).
+TRUSTED_PUBLISHER_TOKENS_KEPT_DAYS = env_int("TRUSTED_PUBLISHER_TOKENS_KEPT_DAYS", 30)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tokendesk@localhost")
 

@@ -17,6 +17,7 @@ from events.models import ExpiryNotice
 from tokens import usage
 from tokens.models import Token
 from tokens.notifications import notify_expiring_tokens
+from trust.services import prune_exchanged_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ def emit_expiry_events(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     candidates = (
         Token.objects.unrevoked()
+        .made_to_last()
         .filter(
             organization__isnull=False,
             expires_at__gt=now - EXPIRED_LOOKBACK,
@@ -95,6 +97,7 @@ SCHEDULED = [
     ("webhook retries", lambda now: services.retry_due(now=now)),
     ("finished jobs pruned", lambda now: prune_finished_jobs(now=now)),
     ("token usage purged", lambda now: usage.purge(today=now.date())),
+    ("exchanged tokens pruned", lambda now: prune_exchanged_tokens(now=now)),
 ]
 
 

@@ -15,10 +15,11 @@ MAY_IMPORT = {
     "accounts": {"lib"},
     "orgs": {"accounts", "lib", "ops"},
     "tokens": {"orgs", "accounts", "lib", "ops", "config"},  # config.unavailable: the 503
-    # Events listens to the audit log and reads tokens for payloads; nothing imports events.
-    "events": {"tokens", "orgs", "accounts", "lib", "ops"},
+    # Events listens to the audit log and reads tokens for payloads, and its scheduler runs
+    # every app's periodic work (trust's pruning too); nothing imports events.
+    "events": {"tokens", "orgs", "accounts", "lib", "ops", "trust"},
     # Trusted publishing issues its short-lived tokens through tokens.services; no app
-    # imports trust (config/urls.py registers its API operation).
+    # imports trust but events' scheduler (config/urls.py registers its API operation).
     "trust": {"tokens", "orgs", "accounts", "lib", "ops"},
 }
 

@@ -2,7 +2,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -11,6 +11,10 @@ from tokens import permissions as perms
 
 # No call for this long (or never used since created that long ago): flagged idle in tables.
 IDLE_AFTER = timedelta(days=30)
+
+# Up to this lifetime a token is short-lived (a trusted-publishing exchange's lives 5 to 60
+# minutes): never announced before it expires.
+SHORT_LIVED = timedelta(hours=1)
 
 
 class TokenQuerySet(models.QuerySet["Token"]):
@@ -28,6 +32,20 @@ class TokenQuerySet(models.QuerySet["Token"]):
     def expiring_within(self, period, *, now=None) -> "TokenQuerySet":
         now = now or timezone.now()
         return self.unrevoked().filter(expires_at__gt=now, expires_at__lte=now + period)
+
+    def listed(self) -> "TokenQuerySet":
+        """The unrevoked tokens a token table shows: all but short-lived ones that expired
+        (one per pipeline run; the audit log keeps each, and the worker prunes them)."""
+        short_lived = Q(expires_at__lte=F("created_at") + SHORT_LIVED)
+        return self.unrevoked().exclude(short_lived, expires_at__lte=timezone.now())
+
+    def made_to_last(self) -> "TokenQuerySet":
+        """Tokens meant to last: what expiry notices and events are about. A token issued for
+        minutes (a trusted-publishing exchange, one per pipeline run) is made to expire;
+        announcing it would mail its owners on every run."""
+        return self.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=F("created_at") + SHORT_LIVED)
+        )
 
     def deployment_created_by(self, user, organization, project=None) -> "TokenQuerySet":
         """Live deployment tokens `user` created in `organization` (or for `project`): what

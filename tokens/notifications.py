@@ -53,6 +53,7 @@ def notify_expiring_tokens(*, now: datetime | None = None) -> int:
     not_yet_notified = Q(expiry_notified_for__isnull=True) | ~Q(expiry_notified_for=F("expires_at"))
     due = (
         Token.objects.expiring_within(NOTICE_PERIOD, now=now)
+        .made_to_last()
         .filter(not_yet_notified)
         .select_related("user", "organization", "project")
     )

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.debug import sensitive_variables
 from ninja import Field, Schema, Status
 
+from ops import rate_limit
 from orgs.audit import USER_AGENT_MAX, client_ip
 from tokens.api.core import api
 from tokens.api.schemas import ErrorOut, IssuedTokenOut, Text
@@ -13,6 +14,9 @@ from trust import oidc
 from trust.services import Exchanged, exchange
 
 ISSUER_RETRY_SECONDS = 30
+# Exchanges per client address per minute: every pipeline run makes one, a flood of forged or
+# replayed ID tokens makes many (each one a signature check, maybe a key fetch).
+EXCHANGES_PER_MINUTE = 60
 ID_TOKEN_MAX_LENGTH = 16_384
 
 
@@ -38,7 +42,7 @@ def _refused(detail: str) -> dict:
     auth=None,
     response={
         201: ExchangedTokenOut,
-        **{code: ErrorOut for code in (400, 401, 413, 414, 422, 503)},
+        **{code: ErrorOut for code in (400, 401, 413, 414, 422, 429, 503)},
     },
     tags=["tokens"],
     summary="Exchange a CI provider's OIDC ID token for a short-lived deployment token",
@@ -49,8 +53,16 @@ def oidc_token(request: HttpRequest, payload: ExchangeIn, response: HttpResponse
     `aud`, `exp`/`nbf`/`iat` and claims are checked against the project's trust policies;
     on success a deployment token living the policy's lifetime (5–60 minutes) is in the
     answer, once. Every refusal is 401 `invalid_id_token` naming the check that failed; an
-    issuer that cannot be reached is 503 `issuer_unavailable` with Retry-After."""
+    issuer that cannot be reached is 503 `issuer_unavailable` with Retry-After; more than 60
+    exchanges a minute from one address are 429 `rate_limited`."""
     response["Cache-Control"] = "no-store"
+    verdict = rate_limit.hit(
+        f"oidc-token:{client_ip(request)}", limit=EXCHANGES_PER_MINUTE, window=60
+    )
+    if not verdict.allowed:
+        response["Retry-After"] = str(verdict.retry_after)
+        detail = "Too many exchanges from this address; retry later."
+        return Status(429, {"error": "rate_limited", "detail": detail})
     try:
         done = exchange(
             id_token=payload.id_token,

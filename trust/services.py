@@ -281,3 +281,18 @@ def exchange(*, id_token: str, project: str, ip: str | None, user_agent: str = "
         # A concurrent exchange of the same ID token won the race.
         raise oidc.IdTokenRefused("replayed: this ID token was already exchanged") from None
     return Exchanged(issued=issued, policy=policy, matched=matched)
+
+
+def prune_exchanged_tokens(*, now: datetime) -> int:
+    """Delete the tokens exchanges issued (with their exchange records) once they have been
+    expired for TRUSTED_PUBLISHER_TOKENS_KEPT_DAYS: one per pipeline run, they would
+    otherwise grow the token table without end. The audit log keeps each exchange. An ID
+    token's `jti` needs its record only until the ID token expires, long before this."""
+    cutoff = now - timedelta(days=settings.TRUSTED_PUBLISHER_TOKENS_KEPT_DAYS)
+    expired = Token.objects.filter(oidc_exchange__isnull=False, expires_at__lt=cutoff)
+    # In batches, so a backlog never holds one long transaction.
+    deleted = 0
+    while batch := list(expired.values_list("pk", flat=True)[:1000]):
+        Token.objects.filter(pk__in=batch).delete()
+        deleted += len(batch)
+    return deleted

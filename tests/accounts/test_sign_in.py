@@ -11,6 +11,7 @@ from django.contrib.auth.hashers import make_password
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
 from tests.factories import make_user
@@ -246,3 +247,16 @@ def test_a_password_reset_ends_every_session(user, mailoutbox):
     )
     assert not is_signed_in(laptop)
     assert sign_in(Client(), password=new).status_code == 302
+
+
+def test_a_password_reset_mail_goes_through_the_job_queue(user, mailoutbox, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    Client().post(reverse("account_reset_password"), {"email": "alice@example.test"})
+
+    assert mailoutbox == []  # nothing sent inline: the worker sends it
+    [job] = DBTaskResult.objects.all()
+    assert job.task_path == "accounts.tasks.deliver_email"
+    to, subject, body = job.args_kwargs["args"]
+    assert "password" in subject.lower()
+    assert to == ["alice@example.test"]
+    assert "/password/reset/key/" in body

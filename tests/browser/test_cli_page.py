@@ -2,6 +2,7 @@
 zipapp whose hash the page shows."""
 
 import hashlib
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -35,3 +36,19 @@ def test_the_page_works_without_javascript(nojs_page):
 
     expect(nojs_page.get_by_role("heading", name="GitHub Actions")).to_be_visible()
     expect(nojs_page.get_by_label("GitHub Actions step")).to_contain_text("sha256sum -c -")
+
+
+def test_a_visitor_copies_the_trusted_publishing_job(page, live_server):
+    page.goto("/cli/")
+    section = page.get_by_role("heading", name="Without a stored secret: trusted publishing")
+    expect(section).to_be_visible()
+    job = page.get_by_label("GitHub Actions job with trusted publishing")
+    job.locator("xpath=following-sibling::button[1]").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert "id-token: write" in copied
+    assert "python3 tokendesk.pyz deploy acme/web --oidc" in copied
+    assert "secrets." not in copied
+    page.get_by_role("link", name="trusted publishing guide").click()
+    expect(
+        page.get_by_role("heading", name=re.compile("Trusted publishing", re.I)).first
+    ).to_be_visible()

@@ -52,12 +52,18 @@ def test_the_steps_download_from_this_server_and_pin_the_hash(client, page):
     pyz_hash = sha256(client.get("/cli/tokendesk.pyz").content)
     steps = re.findall(r"<textarea[^>]*>(.*?)</textarea>", page, re.DOTALL)
 
-    assert len(steps) == 2  # GitHub Actions, GitLab CI
+    # GitHub Actions, GitLab CI; then both again with trusted publishing (no stored secret).
+    assert len(steps) == 4
     for step in steps:
         assert 'curl -fsSLO "$TOKENDESK_URL/cli/tokendesk.pyz"' in step.replace("&quot;", '"')
         assert f"{pyz_hash}  tokendesk.pyz" in step and "sha256sum -c -" in step
         assert "TOKENDESK_URL: http://testserver\n" in step
     assert "${{ secrets.TOKENDESK_TOKEN }}" in steps[0]
+    github_oidc, gitlab_oidc = steps[2:]
+    for step in (github_oidc, gitlab_oidc):
+        assert "deploy acme/web --oidc" in step and "TOKENDESK_TOKEN" not in step
+    assert "id-token: write" in github_oidc
+    assert "TOKENDESK_ID_TOKEN:\n      aud: http://testserver\n" in gitlab_oidc
     assert f'pip install "http://testserver/cli/{WHEEL}#sha256=' in page
 
 

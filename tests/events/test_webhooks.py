@@ -358,5 +358,6 @@ def test_the_scheduler_tick_runs_every_piece(org, owner, receiver):
         "webhook retries": 3,
         "finished jobs pruned": 0,
         "token usage purged": 0,
+        "exchanged tokens pruned": 0,
     }
     assert len(receiver.received) == 3

@@ -9,12 +9,17 @@ from datetime import timedelta
 
 import jwt
 import pytest
+import time_machine
 from django.conf import settings
+from django.core import mail
+from django.core.cache import cache
 from django.utils import timezone
 
+from events.models import ExpiryNotice
+from events.scheduler import tick
 from orgs.audit import Actor
 from orgs.models import AuditEvent, Deployment
-from tests.factories import make_org, make_project
+from tests.factories import make_deployment_token, make_org, make_project
 from tokens.models import Token
 from trust.models import OidcExchange
 from trust.services import PUBLISHER_PERMISSIONS, clean_policy, publisher_create
@@ -351,3 +356,62 @@ def test_permissions_beyond_a_deployment_token_are_refused_at_save(issuer):
     assert refused.value.field == "permissions"
     assert "tokens:write" in refused.value.message
     assert "deployments:write" in PUBLISHER_PERMISSIONS
+
+
+def test_a_short_lived_token_is_never_announced_as_expiring(client, issuer, world, settings):
+    """One exchange per pipeline run: its token is made to expire in minutes, so neither the
+    expiry e-mails nor the token.expiring / token.expired webhook events mention it."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    assert post(client, issuer.sign(issuer.claims(AUDIENCE))).status_code == 201
+    tick(now=timezone.now() + timedelta(minutes=5))
+    tick(now=timezone.now() + timedelta(minutes=30))
+    assert mail.outbox == []
+    assert not ExpiryNotice.objects.exists()
+
+
+def test_a_flood_of_exchanges_from_one_address_is_rate_limited(client, issuer, world, monkeypatch):
+    cache.clear()
+    monkeypatch.setattr("trust.api.EXCHANGES_PER_MINUTE", 2)
+    forged = issuer.sign(issuer.claims("https://not-us.example.test"))
+    assert post(client, forged).status_code == 401
+    assert post(client, forged).status_code == 401
+    limited = post(client, issuer.sign(issuer.claims(AUDIENCE)))
+    assert limited.status_code == 429
+    assert limited.json()["error"] == "rate_limited"
+    assert 0 < int(limited["Retry-After"]) <= 60
+    assert not Token.objects.exists()
+    other = client.post(
+        URL,
+        {"id_token": issuer.sign(issuer.claims(AUDIENCE)), "project": "acme/web"},
+        content_type="application/json",
+        REMOTE_ADDR="192.0.2.44",
+    )
+    assert other.status_code == 201, other.content
+
+
+def test_expired_exchange_tokens_leave_the_table_then_the_database(client, issuer, world):
+    """Listed while they live, hidden once expired, deleted (with their exchange record)
+    after TRUSTED_PUBLISHER_TOKENS_KEPT_DAYS; the audit log keeps the exchange."""
+    client.force_login(world["org"].memberships.get().user)
+    page = "/orgs/acme/projects/web/settings/deployment-tokens/"
+    made = make_deployment_token(world["web"], world["org"].memberships.get().user)
+    Token.objects.filter(pk=made.token.pk).update(
+        created_at=timezone.now() - timedelta(days=2),
+        expires_at=timezone.now() + timedelta(minutes=10),
+    )
+    answer = post(client, issuer.sign(issuer.claims(AUDIENCE))).json()
+    preview = answer["token"][:12]
+    assert preview in client.get(page).content.decode()
+
+    later = timezone.now() + timedelta(minutes=16)
+    with time_machine.travel(later):
+        listed = client.get(page).content.decode()
+        assert preview not in listed
+        assert made.token.preview in listed  # a token made to last stays, expired or not
+        tick(now=later)
+    assert OidcExchange.objects.count() == 1
+
+    tick(now=timezone.now() + timedelta(days=31))
+    assert not OidcExchange.objects.exists()
+    assert list(Token.objects.all()) == [made.token]
+    assert AuditEvent.objects.filter(action="oidc.exchange").count() == 1

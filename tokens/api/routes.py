@@ -3,7 +3,6 @@ hand. Handlers parse, call the domain, and shape the answer."""
 
 from typing import Literal
 
-from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -12,6 +11,7 @@ from ninja import Field, Query, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from lib.ids import parse_id
+from ops import rate_limit
 from orgs import audit
 from orgs.audit import Actor, client_ip
 from orgs.models import Deployment, Organization, Project
@@ -417,18 +417,6 @@ LEAK_REPORTS_PER_WINDOW = 30
 LEAK_REPORT_WINDOW_SECONDS = 600
 
 
-def _allow_leak_report(request: HttpRequest) -> bool:
-    # In Django's cache, which every app process shares: a database table by default, Redis
-    # with CACHE_URL. Its incr is atomic (ops/cache.py), so concurrent reports cannot slip by.
-    key = f"token-leaks:{client_ip(request)}"
-    cache.add(key, 0, LEAK_REPORT_WINDOW_SECONDS)
-    try:
-        return cache.incr(key) <= LEAK_REPORTS_PER_WINDOW
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, LEAK_REPORT_WINDOW_SECONDS)
-        return True
-
-
 @api.post(
     "/token-leaks",
     auth=None,
@@ -442,8 +430,14 @@ def _allow_leak_report(request: HttpRequest) -> bool:
 def report_leaked_tokens(request: HttpRequest, payload: LeakReportIn, response: HttpResponse):
     """For secret scanners: every valid token in the body is revoked and its owners are
     told. The answer is the same whatever existed: counts only."""
-    if not _allow_leak_report(request):
-        response["Retry-After"] = str(LEAK_REPORT_WINDOW_SECONDS)
+    # In Django's cache, which every app process shares (ops/rate_limit.py).
+    verdict = rate_limit.hit(
+        f"token-leaks:{client_ip(request)}",
+        limit=LEAK_REPORTS_PER_WINDOW,
+        window=LEAK_REPORT_WINDOW_SECONDS,
+    )
+    if not verdict.allowed:
+        response["Retry-After"] = str(verdict.retry_after)
         detail = "Too many reports from this address; retry later."
         return Status(429, {"error": "rate_limited", "detail": detail})
     report = tokens_revoke_leaked(payload.tokens, actor=Actor.from_request(request))
