@@ -2,7 +2,9 @@
 
 Each piece is safe with several workers running it at the same moment: expiry e-mails are
 claimed by a conditional UPDATE (tokens.notifications), expiry events by a unique row
-(ExpiryNotice), webhook retries by a conditional UPDATE of the delivery (services.attempt)."""
+(ExpiryNotice), idle-token warnings and revocations by a conditional UPDATE of the token
+(tokens.lifecycle), webhook retries by a conditional UPDATE of the delivery
+(services.attempt)."""
 
 import logging
 from datetime import datetime, timedelta
@@ -15,6 +17,7 @@ from django_tasks_db.models import DBTaskResult
 from events import services
 from events.models import ExpiryNotice
 from tokens import usage
+from tokens.lifecycle import revoke_idle_tokens
 from tokens.models import Token
 from tokens.notifications import notify_expiring_tokens
 from trust.services import prune_exchanged_tokens
@@ -91,9 +94,15 @@ def prune_finished_jobs(*, now: datetime) -> int:
     return deleted
 
 
+def _idle_count(run) -> int:
+    return run.warned + run.revoked
+
+
 SCHEDULED = [
     ("expiry e-mails", lambda now: notify_expiring_tokens(now=now)),
     ("expiry events", lambda now: emit_expiry_events(now=now)),
+    # Warnings and revocations each claimed by a compare-and-set UPDATE (tokens/lifecycle.py).
+    ("idle tokens", lambda now: _idle_count(revoke_idle_tokens(now=now))),
     ("webhook retries", lambda now: services.retry_due(now=now)),
     ("finished jobs pruned", lambda now: prune_finished_jobs(now=now)),
     ("token usage purged", lambda now: usage.purge(today=now.date())),

@@ -5,7 +5,6 @@ from django.contrib.auth import password_validation
 
 from accounts.models import User
 from lib.ids import MAX_ID, ModelIdsField
-from lib.limits import MAX_TOKEN_LIFETIME_DAYS
 from orgs.audit import ACTIONS
 from orgs.models import Membership, Project, current_action
 
@@ -104,16 +103,6 @@ class AcceptInvitationForm(forms.Form):
 
 class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Membership.Role.choices)
-
-
-class TokenPolicyForm(forms.Form):
-    max_token_lifetime_days = forms.IntegerField(
-        label="Maximum lifetime of CI and deployment tokens (days)",
-        required=False,
-        min_value=1,
-        max_value=MAX_TOKEN_LIFETIME_DAYS,
-        help_text="Leave empty for no limit. Applies to new tokens and to resets.",
-    )
 
 
 class ActionField(forms.ChoiceField):

@@ -1,6 +1,7 @@
 from datetime import datetime
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -23,7 +24,20 @@ class Organization(models.Model):
     max_token_lifetime_days = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="Longest lifetime allowed for CI and deployment tokens; empty for no limit.",
+        help_text="Longest lifetime allowed for CI and deployment tokens (new ones and resets) "
+        "and for personal tokens used on this organization; empty for no limit.",
+    )
+    require_token_expiry = models.BooleanField(
+        default=False,
+        help_text="New CI and deployment tokens must expire; personal tokens without an "
+        "expiry are refused on this organization.",
+    )
+    idle_token_revoke_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(30), MaxValueValidator(365)],
+        help_text="Revoke tokens unused for this many days (30-365), after an e-mail 7 days "
+        "before; empty: never.",
     )
     require_two_factor = models.BooleanField(
         default=False,

@@ -10,7 +10,6 @@ from django.utils.text import slugify
 from accounts import sso, two_factor
 from accounts.models import User
 from lib.errors import RuleError
-from lib.limits import MAX_TOKEN_LIFETIME_DAYS
 from orgs import access, audit
 from orgs.audit import Actor
 from orgs.models import Deployment, Membership, Organization, Project
@@ -246,27 +245,6 @@ def project_delete(*, project: Project, actor: Actor) -> None:
         project.deleted_at = timezone.now()
         project.save(update_fields=["deleted_at"])
         audit.record("project.delete", actor=actor, target=project)
-
-
-def organization_set_token_policy(
-    *, organization: Organization, max_token_lifetime_days: int | None, actor: Actor
-) -> None:
-    if (
-        max_token_lifetime_days is not None
-        and not 1 <= max_token_lifetime_days <= MAX_TOKEN_LIFETIME_DAYS
-    ):
-        raise RuleError(
-            f"Choose between 1 and {MAX_TOKEN_LIFETIME_DAYS} days, or leave empty for no limit.",
-            field="max_token_lifetime_days",
-        )
-    with transaction.atomic():
-        previous = organization.max_token_lifetime_days
-        organization.max_token_lifetime_days = max_token_lifetime_days
-        organization.save(update_fields=["max_token_lifetime_days"])
-        audit.record(
-            "org.token_policy", actor=actor, organization=organization,
-            data={"from": previous, "to": max_token_lifetime_days},
-        )  # fmt: skip
 
 
 def deployment_create(*, project: Project, ref: str, environment: str, actor: Actor) -> Deployment:

@@ -27,6 +27,5 @@ urlpatterns = [
     path("two-factor-required/", views.two_factor_required, name="two-factor-required"),
     path("settings/sso/", views.sso_policy, name="sso-policy"),
     path("sso-required/", views.sso_required, name="sso-required"),
-    path("settings/token-policy/", views.token_policy, name="token-policy"),
     path("audit/", views.audit_log, name="audit"),
 ]

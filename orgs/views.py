@@ -26,7 +26,6 @@ from orgs.forms import (
     MemberRoleForm,
     ProjectCreateForm,
     ProjectEditForm,
-    TokenPolicyForm,
 )
 from orgs.models import AuditEvent, Invitation, Membership, Organization, Project
 from orgs.signals import project_dependents
@@ -666,25 +665,3 @@ def _older_url(request: HtmxHttpRequest, before: int | None) -> str | None:
     query = request.GET.copy()
     query["before"] = before
     return f"{request.path}?{query.urlencode()}"
-
-
-# Token policy ---------------------------------------------------------------------------
-
-
-@never_cache
-@login_required
-@require_POST
-def token_policy(request: HtmxHttpRequest, org: str) -> HttpResponse:
-    membership = access.admin_membership_or_404(request, org)
-    form = TokenPolicyForm(request.POST)
-    back = reverse("tokens:ci", args=[org])
-    if not form.is_valid():
-        errors = " ".join(form.errors.get("max_token_lifetime_days", ["Invalid value."]))
-        return refuse(request, errors, redirect_to=back, status=422)
-    services.organization_set_token_policy(
-        organization=membership.organization,
-        max_token_lifetime_days=form.cleaned_data["max_token_lifetime_days"],
-        actor=Actor.from_request(request),
-    )
-    messages.success(request, "Token policy saved.")
-    return redirect(back)

@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from orgs import access
+from orgs import access, lifecycle
 from orgs.access import ADMIN_ROLES
 from orgs.models import AuditEvent, Membership, Organization, Project
 from tokens import allowlist
@@ -58,6 +58,7 @@ def authorize(
     if org_slug is None:
         return Scope(token)
     organization, role = _reach_organization(token, org_slug)
+    check_lifetime_policy(token, organization)
     if role is not None and permission not in perms.MEMBER_ROLE_CEILINGS[role]:
         raise insufficient_scope(
             f"Your role in {organization.slug} ({role}) does not allow {permission}."
@@ -80,6 +81,48 @@ def _reach_organization(token: Credential, org_slug: str) -> tuple[Organization,
     if token.organization_slug != org_slug:
         raise not_found()
     return token.organization, None
+
+
+def check_lifetime_policy(token: Credential | Token, organization: Organization | None) -> None:
+    """A personal token whose lifetime breaks the organization's policy (no expiry where one
+    is required, or longer than its maximum) is refused on that organization's resources,
+    and keeps working elsewhere. Decided from the token's own columns and the organization
+    row the caller already has: no query."""
+    if token.kind != Kind.PERSONAL or organization is None:
+        return
+    policy = lifecycle.policy_of(organization)
+    reason = lifecycle.lifetime_breach(
+        policy, created_at=token.created_at, expires_at=token.expires_at
+    )
+    if reason is None:
+        return
+    if token.expires_at is None:
+        why = "requires personal tokens used on its resources to expire, and this token never does"
+    else:
+        days = lifecycle.lifetime_days(token.created_at, token.expires_at)
+        why = (
+            "allows personal tokens used on its resources to live at most "
+            f"{policy.max_lifetime_days} days, and this token's lifetime is {days} days"
+        )
+    raise Denied(
+        403,
+        "token_lifetime_exceeds_policy",
+        f"{organization.name} {why}. Create a personal token with a shorter expiration for "
+        "it; this one keeps working elsewhere.",
+    )
+
+
+def policy_allows(token: Credential, path: str = "organization") -> Q:
+    """The organizations (reached through `path`) whose lifetime policy this personal
+    token meets, as a filter: check_lifetime_policy for a whole list at once."""
+    if token.expires_at is None:
+        return Q(
+            **{f"{path}__require_token_expiry": False, f"{path}__max_token_lifetime_days": None}
+        )
+    days = lifecycle.lifetime_days(token.created_at, token.expires_at)
+    return Q(**{f"{path}__max_token_lifetime_days": None}) | Q(
+        **{f"{path}__max_token_lifetime_days__gte": days}
+    )
 
 
 def _reach_project(token: Credential, organization: Organization, project_slug: str) -> Project:
@@ -117,8 +160,11 @@ def reachable_audit_events(scope: Scope) -> QuerySet[AuditEvent]:
     return events
 
 
-def manageable_tokens(token: Credential) -> TokenQuerySet:
-    """Tokens this token may see (tokens:read) and change (tokens:write)."""
+def manageable_tokens(token: Credential, *, within_policy: bool = True) -> TokenQuerySet:
+    """Tokens this token may see (tokens:read) and change (tokens:write). A personal token
+    does not reach the tokens of organizations whose lifetime policy it breaks; with
+    `within_policy` False they are included, for the caller to refuse them with
+    check_lifetime_policy (a 403 that says why, rather than a 404)."""
     tokens = Token.objects.select_related("organization", "project")
     if token.kind == Kind.DEPLOYMENT:
         return tokens.filter(kind=Kind.DEPLOYMENT, project_id=token.project_id)
@@ -126,12 +172,19 @@ def manageable_tokens(token: Credential) -> TokenQuerySet:
         return tokens.filter(
             kind__in=[Kind.CI, Kind.DEPLOYMENT, Kind.SERVER], organization_id=token.organization_id
         )
-    admin_orgs = Membership.objects.filter(user_id=token.user_id, role__in=ADMIN_ROLES).values(
-        "organization_id"
+    within = policy_allows(token) if within_policy else Q()
+    admin_orgs = (
+        Membership.objects.filter(user_id=token.user_id, role__in=ADMIN_ROLES)
+        .filter(within)
+        .values("organization_id")
     )
-    maintained = Project.objects.filter(
-        maintainers=token.user_id, organization__memberships__user_id=token.user_id
-    ).values("pk")
+    maintained = (
+        Project.objects.filter(
+            maintainers=token.user_id, organization__memberships__user_id=token.user_id
+        )
+        .filter(within)
+        .values("pk")
+    )
     return tokens.filter(
         Q(kind=Kind.PERSONAL, user_id=token.user_id)
         | Q(kind__in=[Kind.CI, Kind.DEPLOYMENT, Kind.SERVER], organization_id__in=admin_orgs)
@@ -217,6 +270,7 @@ def _check_member_may_issue(requester, kind, organization, project, permissions)
     ).first()
     if membership is None:
         raise not_found()
+    check_lifetime_policy(requester, organization)
     is_admin = membership.role in ADMIN_ROLES
     if kind in ORG_WIDE_KINDS and not is_admin:
         raise insufficient_scope("Only owners and super admins can create organization tokens.")

@@ -1,6 +1,9 @@
 from django import forms
 
 from lib.errors import RuleError
+from lib.limits import MAX_TOKEN_LIFETIME_DAYS
+from orgs import lifecycle
+from orgs.lifecycle import IDLE_DAYS_MAX, IDLE_DAYS_MIN, Policy
 from tokens import allowlist
 from tokens import permissions as perms
 from tokens.services import NAME_MAX_LENGTH, clean_name
@@ -73,29 +76,36 @@ class PersonalTokenForm(_AllowlistField, _LabelledTokenForm):
         return perms.normalize(self.cleaned_data["permissions"])
 
 
-def _expiry_choices(limit_days: int | None) -> list[tuple[str, str]]:
+def _expiry_choices(limit_days: int | None, required: bool = False) -> list[tuple[str, str]]:
     if limit_days is None:
-        return EXPIRY_CHOICES
+        return [(v, label) for v, label in EXPIRY_CHOICES if v or not required]
     allowed = [(v, label) for v, label in EXPIRY_CHOICES if v and int(v) < limit_days]
     return [*allowed, (str(limit_days), f"{limit_days} days (the organization's maximum)")]
 
 
 class _ExpiryChoice(forms.Form):
-    """An expiry select within the organization's limit (no "No expiration" under one),
-    starting at 30 days, or at the limit when that is shorter."""
+    """An expiry select within the organization's limit, starting at 30 days, or at the limit
+    when that is shorter. No "No expiration" where the organization sets a limit or requires
+    an expiry (`expiry_required`)."""
 
     expires_in_days = forms.TypedChoiceField(
-        label="Expiration", coerce=int, empty_value=None, required=False
+        label="Expiration",
+        coerce=int,
+        empty_value=None,
+        required=False,
+        error_messages={"required": "Choose an expiration: this organization requires one."},
     )
 
-    def __init__(self, *args, limit_days: int | None = None, **kwargs):
+    def __init__(
+        self, *args, limit_days: int | None = None, expiry_required: bool = False, **kwargs
+    ):
         super().__init__(*args, **kwargs)
-        choices = _expiry_choices(limit_days)
+        choices = _expiry_choices(limit_days, expiry_required)
         field = self.fields["expires_in_days"]
         field.choices = choices
         values = [value for value, _ in choices]
         field.initial = DEFAULT_EXPIRY if DEFAULT_EXPIRY in values else values[-1]
-        if limit_days is not None:
+        if limit_days is not None or expiry_required:
             field.required = True
 
 
@@ -172,3 +182,42 @@ class DeploymentTokenForm(_AllowlistField, _ExpiryChoice):
 
     def clean_name(self) -> str:
         return " ".join(self.cleaned_data["name"].split())
+
+
+class LifecyclePolicyForm(forms.Form):
+    """The organization's token lifecycle policy (orgs/lifecycle.py checks the values too)."""
+
+    require_expiry = forms.BooleanField(
+        label="Require an expiration",
+        required=False,
+        help_text="New CI and deployment tokens must expire; personal tokens without an "
+        "expiration are refused on this organization.",
+    )
+    max_lifetime_days = forms.IntegerField(
+        label="Maximum token lifetime (days)",
+        required=False,
+        min_value=1,
+        max_value=MAX_TOKEN_LIFETIME_DAYS,
+        widget=forms.NumberInput(attrs={"placeholder": "No limit"}),
+        help_text="CI and deployment tokens: new ones, resets and rotations. Personal tokens "
+        "that live longer are refused on this organization. Empty: no limit.",
+    )
+    idle_revoke_days = forms.IntegerField(
+        label="Revoke tokens unused for (days)",
+        required=False,
+        min_value=IDLE_DAYS_MIN,
+        max_value=IDLE_DAYS_MAX,
+        widget=forms.NumberInput(attrs={"placeholder": "Never"}),
+        help_text=f"{IDLE_DAYS_MIN} to {IDLE_DAYS_MAX} days; whoever answers for the token is "
+        "e-mailed 7 days before. Empty: never.",
+    )
+    # The second step of a stricter policy: the list of affected tokens was shown.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def policy(self) -> Policy:
+        data = self.cleaned_data
+        return lifecycle.clean(
+            require_expiry=data["require_expiry"],
+            max_lifetime_days=data["max_lifetime_days"],
+            idle_revoke_days=data["idle_revoke_days"],
+        )

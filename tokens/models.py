@@ -127,6 +127,9 @@ class Token(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     # The expiry an "expires soon" notice was sent for: once per token per expiry date.
     expiry_notified_for = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the "revoked soon for being idle" e-mail went out (orgs.lifecycle): it stands for
+    # the idle stretch that began before it; a later use or a new secret starts a new one.
+    idle_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_ip = models.GenericIPAddressField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -5,30 +5,32 @@ import functools
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import trigger_client_event
+from django_htmx.http import reswap, retarget, trigger_client_event
 
 from accounts.reauthentication import reauthentication_required
 from lib.errors import RuleError
 from lib.limits import MAX_TOKEN_LIFETIME_DAYS
 from lib.listing import token_listing
 from lib.ui import HtmxHttpRequest, finish, refuse, render_dialog
-from orgs import access
+from orgs import access, lifecycle
 from orgs.audit import Actor
 from orgs.models import Membership, Project
 from orgs.services import organization_set_personal_token_deploys
 from tokens import permissions as perms
 from tokens import rotation_views, usage_views
 from tokens.deploy_auth import QUIET_PERIOD, deploy_auth_status
-from tokens.forms import CITokenForm, DeploymentTokenForm
+from tokens.forms import CITokenForm, DeploymentTokenForm, LifecyclePolicyForm
+from tokens.lifecycle import policy_breaches
 from tokens.models import Token
 from tokens.services import (
     TokenConfigurationError,
+    expiry_required,
     max_lifetime_days,
     salt_is_configured,
     token_issue,
@@ -67,6 +69,26 @@ def _ci_context(request: HtmxHttpRequest, membership: Membership) -> dict:
         "is_admin": True,
         "limit_days": organization.max_token_lifetime_days,
         "max_lifetime_days": MAX_TOKEN_LIFETIME_DAYS,
+        "policy_form": _policy_form(organization),
+    }
+
+
+def _policy_form(organization) -> LifecyclePolicyForm:
+    policy = lifecycle.policy_of(organization)
+    return LifecyclePolicyForm(
+        initial={
+            "require_expiry": policy.require_expiry,
+            "max_lifetime_days": policy.max_lifetime_days,
+            "idle_revoke_days": policy.idle_revoke_days,
+        }
+    )
+
+
+def _expiry_rules(kind: str, organization) -> dict:
+    """The organization's expiry rules for a new token's form and dialog."""
+    return {
+        "limit_days": max_lifetime_days(kind, organization),
+        "expiry_required": expiry_required(kind, organization),
     }
 
 
@@ -95,12 +117,12 @@ def ci_tokens(request: HtmxHttpRequest, org: str) -> HttpResponse:
 def ci_token_create(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
     organization = membership.organization
-    limit_days = max_lifetime_days(Token.Kind.CI, organization)
+    rules = _expiry_rules(Token.Kind.CI, organization)
     if request.method == "GET":
-        form = CITokenForm(limit_days=limit_days)
-        return _ci_dialog(request, membership, "create-dialog", form=form, limit_days=limit_days)
-    form = CITokenForm(request.POST, limit_days=limit_days)
-    dialog = {"form": form, "limit_days": limit_days}
+        form = CITokenForm(**rules)
+        return _ci_dialog(request, membership, "create-dialog", form=form, **rules)
+    form = CITokenForm(request.POST, **rules)
+    dialog = {"form": form, **rules}
     if not form.is_valid():
         return _ci_dialog(request, membership, "create-dialog", status=422, **dialog)
     try:
@@ -189,6 +211,69 @@ def ci_token_revoke(request: HtmxHttpRequest, org: str, token_id: int) -> HttpRe
     return finish(request, text, redirect_to=reverse("tokens:ci", args=[org]), event=CI_CHANGED)
 
 
+# Lifecycle policy -----------------------------------------------------------------------
+
+POLICY_CHANGED = "tokenPolicyChanged"
+# The confirmation of a stricter policy lists this many affected tokens, then a count.
+BREACHES_SHOWN = 50
+
+
+@never_cache
+@login_required
+@reauthentication_required
+@require_http_methods(["GET", "POST"])
+def ci_token_policy(request: HtmxHttpRequest, org: str) -> HttpResponse:
+    """The token lifecycle policy on the CI tokens page (orgs/lifecycle.py). A stricter policy
+    is saved only once confirmed, after a dialog listing the existing tokens it catches and
+    what will happen to each; a looser one is saved at once. GET: the policy panel (HTMX
+    refreshes it after a save)."""
+    membership = access.admin_membership_or_404(request, org)
+    organization = membership.organization
+    back = reverse("tokens:ci", args=[org])
+    if request.method == "GET":
+        if request.htmx:
+            return render(request, f"{CI_PAGE}#token-policy", _ci_context(request, membership))
+        return redirect(back)
+    form = LifecyclePolicyForm(request.POST)
+    policy = None
+    if form.is_valid():
+        try:
+            policy = form.policy()
+        except RuleError as error:
+            form.add_error(error.field, error.message)
+    if policy is None:
+        return _policy_refused(request, membership, form)
+    current = lifecycle.policy_of(organization)
+    stricter = lifecycle.stricter_parts(current, policy)
+    if stricter and not form.cleaned_data["confirmed"]:
+        breaches = policy_breaches(organization, policy)
+        return _ci_dialog(
+            request,
+            membership,
+            "policy-confirm",
+            policy=policy,
+            stricter=stricter,
+            breaches=breaches[:BREACHES_SHOWN],
+            total=len(breaches),
+            more=max(0, len(breaches) - BREACHES_SHOWN),
+            action=reverse("tokens:ci-policy", args=[org]),
+        )
+    changed = lifecycle.organization_set_lifecycle_policy(
+        organization=organization, policy=policy, actor=Actor.from_request(request)
+    )
+    text = "Token policy saved." if changed else "The token policy was already so."
+    return finish(request, text, redirect_to=back, event=POLICY_CHANGED)
+
+
+def _policy_refused(request: HtmxHttpRequest, membership, form) -> HttpResponse:
+    """Bad values: the panel again with a message next to each field, nothing saved."""
+    context = {**_ci_context(request, membership), "policy_form": form}
+    if request.htmx:
+        response = render(request, f"{CI_PAGE}#token-policy", context, status=422)
+        return reswap(retarget(response, "#token-policy"), "outerHTML")
+    return render(request, CI_PAGE, context, status=422)
+
+
 # Deployment tokens ----------------------------------------------------------------------
 
 
@@ -249,16 +334,16 @@ def default_deployment_label(project: Project) -> str:
 @require_http_methods(["GET", "POST"])
 def deployment_token_generate(request: HtmxHttpRequest, org: str, project: str) -> HttpResponse:
     membership, project_obj = _project_access_or_404(request, org, project)
-    limit_days = max_lifetime_days(Token.Kind.DEPLOYMENT, membership.organization)
+    rules = _expiry_rules(Token.Kind.DEPLOYMENT, membership.organization)
     if request.method == "GET":
-        form = DeploymentTokenForm(limit_days=limit_days)
+        form = DeploymentTokenForm(**rules)
         return _deployment_dialog(
-            request, membership, project_obj, "generate-dialog", form=form, limit_days=limit_days
+            request, membership, project_obj, "generate-dialog", form=form, **rules
         )
     # A POST without fields (a script, an older page) gets the default label and no expiry
-    # (the organization's maximum, when it sets one).
-    form = DeploymentTokenForm(request.POST, limit_days=limit_days)
-    dialog = {"form": form, "limit_days": limit_days}
+    # (the organization's maximum, when it sets one; refused where it requires an expiry).
+    form = DeploymentTokenForm(request.POST, **rules)
+    dialog = {"form": form, **rules}
     if not form.is_valid():
         return _deployment_dialog(
             request, membership, project_obj, "generate-dialog", status=422, **dialog

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 PERMISSIONS: dict[str, str] = {
     "orgs:read": "List and view organizations",
+    "orgs:write": "Change organization settings: the token lifecycle policy (includes read)",
     "members:read": "View members and roles",
     "members:write": "Change members and roles (includes read)",
     "projects:read": "List and view projects",

@@ -36,6 +36,9 @@ logger = logging.getLogger(__name__)
 
 MIN_SALT_LENGTH = 32
 NAME_MAX_LENGTH = Token._meta.get_field("name").max_length
+# A reset or rotation of an organization token that never expired, where the organization
+# requires an expiry but sets no maximum: the dialogs' default lifetime.
+REQUIRED_EXPIRY_DEFAULT_DAYS = 30
 # last_used_at is written at most once a minute so a busy token costs one SELECT per
 # request, not a SELECT plus an UPDATE.
 TOUCH_INTERVAL = timedelta(minutes=1)
@@ -116,12 +119,29 @@ def max_lifetime_days(kind: str, organization: "Organization | None") -> int | N
     return organization.max_token_lifetime_days
 
 
+def expiry_required(kind: str, organization: "Organization | None") -> bool:
+    """The organization requires its tokens (CI and deployment) to expire: it says so, or
+    sets a maximum lifetime (orgs/lifecycle.py)."""
+    if organization is None or kind not in (Token.Kind.CI, Token.Kind.DEPLOYMENT):
+        return False
+    return organization.require_token_expiry or organization.max_token_lifetime_days is not None
+
+
 def expiry_for(
-    expires_in_days: int | None, *, limit_days: int | None = None, now=None
+    expires_in_days: int | None,
+    *,
+    limit_days: int | None = None,
+    required: bool = False,
+    now=None,
 ) -> "datetime | None":
     if expires_in_days is None:
         expires_in_days = limit_days
     if expires_in_days is None:
+        if required:
+            raise RuleError(
+                "This organization requires its tokens to expire: choose an expiration.",
+                field="expires_in_days",
+            )
         return None
     if not 1 <= expires_in_days <= MAX_TOKEN_LIFETIME_DAYS:
         raise RuleError(
@@ -164,7 +184,12 @@ def token_issue(
             lifetime = min(lifetime, timedelta(days=limit_days))
         expires_at = now + lifetime
     else:
-        expires_at = expiry_for(expires_in_days, limit_days=limit_days, now=now)
+        expires_at = expiry_for(
+            expires_in_days,
+            limit_days=limit_days,
+            required=expiry_required(kind, organization),
+            now=now,
+        )
     if not permissions:
         raise RuleError("Choose at least one permission.", field="permissions")
     plaintext = token_format.generate(kind, settings.TOKEN_PREFIX)
@@ -493,11 +518,15 @@ def _locked_live(token: Token) -> Token:
 
 
 def _renewed_expiry(locked: Token, now) -> "datetime | None":
-    """A new secret lives as long as the old one did (capped by the organization)."""
+    """A new secret lives as long as the old one did (capped by the organization; one that
+    never expired gets REQUIRED_EXPIRY_DEFAULT_DAYS where the organization requires an
+    expiry without setting a maximum)."""
     lifetime = locked.expires_at - locked.created_at if locked.expires_at else None
     limit_days = max_lifetime_days(locked.kind, locked.organization)
     if limit_days is not None:
         lifetime = min(lifetime or timedelta(days=limit_days), timedelta(days=limit_days))
+    elif lifetime is None and expiry_required(locked.kind, locked.organization):
+        lifetime = timedelta(days=REQUIRED_EXPIRY_DEFAULT_DAYS)
     return now + lifetime if lifetime else None
 
 

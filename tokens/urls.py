@@ -35,6 +35,7 @@ urlpatterns = [
     ),
     path("orgs/<slug:org>/settings/tokens/", org_views.ci_tokens, name="ci"),
     path("orgs/<slug:org>/settings/tokens/new/", org_views.ci_token_create, name="ci-create"),
+    path("orgs/<slug:org>/settings/tokens/policy/", org_views.ci_token_policy, name="ci-policy"),
     path(
         "orgs/<slug:org>/settings/tokens/<id:token_id>/",
         org_views.ci_token_detail,

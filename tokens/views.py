@@ -21,6 +21,7 @@ from orgs.audit import Actor
 from orgs.models import AuditEvent, Membership
 from tokens import rotation_views, usage_views
 from tokens.forms import PersonalTokenForm
+from tokens.lifecycle import personal_expiry_rules
 from tokens.models import Token
 from tokens.notifications import NOTICE_PERIOD
 from tokens.services import (
@@ -99,11 +100,13 @@ def personal_tokens(request: HtmxHttpRequest) -> HttpResponse:
 @sensitive_variables("issued")
 @require_http_methods(["GET", "POST"])
 def personal_token_create(request: HtmxHttpRequest) -> HttpResponse:
+    # Organizations that refuse a personal token without an expiry (or too long) say so.
+    rules = {"org_rules": personal_expiry_rules(request.user)}
     if request.method == "GET":
-        return _render(request, "create-dialog", form=PersonalTokenForm())
+        return _render(request, "create-dialog", form=PersonalTokenForm(), **rules)
     form = PersonalTokenForm(request.POST)
     if not form.is_valid():
-        return _render(request, "create-dialog", status=422, form=form)
+        return _render(request, "create-dialog", status=422, form=form, **rules)
     try:
         issued = token_issue(
             kind=Token.Kind.PERSONAL,
@@ -115,10 +118,12 @@ def personal_token_create(request: HtmxHttpRequest) -> HttpResponse:
             actor=Actor.from_request(request),
         )
     except TokenConfigurationError as error:
-        return _render(request, "create-dialog", status=503, form=form, config_error=str(error))
+        return _render(
+            request, "create-dialog", status=503, form=form, config_error=str(error), **rules
+        )
     except RuleError as error:
         form.add_error(error.field, error.message)
-        return _render(request, "create-dialog", status=422, form=form)
+        return _render(request, "create-dialog", status=422, form=form, **rules)
     # The only time this token is shown: the response is never cached (see never_cache).
     response = _render(request, "token-shown", issued=issued)
     return trigger_client_event(response, TOKENS_CHANGED)

@@ -34,6 +34,7 @@ GUARDED = {
     "tokens:deployment-rotate",
     "tokens:deployment-generate",
     "tokens:deploy-auth-policy",
+    "tokens:ci-policy",  # the organization's token lifecycle policy
     "trust:publisher-create",
     "trust:publisher-edit",
     "trust:publisher-delete",

@@ -355,6 +355,7 @@ def test_the_scheduler_tick_runs_every_piece(org, owner, receiver):
     assert done == {
         "expiry e-mails": 2,
         "expiry events": 3,
+        "idle tokens": 0,
         "webhook retries": 3,
         "finished jobs pruned": 0,
         "token usage purged": 0,

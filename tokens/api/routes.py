@@ -12,7 +12,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from lib.ids import parse_id
 from ops import rate_limit
-from orgs import audit
+from orgs import audit, lifecycle
 from orgs.audit import Actor, client_ip
 from orgs.models import Deployment, Organization, Project
 from orgs.services import deployment_create
@@ -20,7 +20,9 @@ from tokens import allowlist, authorization, usage
 from tokens import permissions as perms
 from tokens.api.core import ApiRequest, api, requires
 from tokens.api.schemas import (
+    API_KINDS,
     KINDS_BY_NAME,
+    AffectedTokenOut,
     AuditFilters,
     AuditPageOut,
     DeploymentIn,
@@ -30,6 +32,10 @@ from tokens.api.schemas import (
     KindName,
     LeakReportIn,
     LeakReportOut,
+    LifecyclePolicyIn,
+    LifecyclePolicyOut,
+    LifecyclePolicyPatch,
+    LifecyclePolicySavedOut,
     OrganizationOut,
     ProjectOut,
     Slug,
@@ -43,6 +49,7 @@ from tokens.api.schemas import (
 )
 from tokens.authorization import Denied, not_found
 from tokens.credential import Credential
+from tokens.lifecycle import policy_breaches
 from tokens.models import Token
 from tokens.services import (
     ensure_renewable,
@@ -157,6 +164,88 @@ def list_audit_events(request: ApiRequest, org: Slug, filters: Query[AuditFilter
     return {"items": items, "next_before": older, "next_after": newest}
 
 
+# The organization's token lifecycle policy ---------------------------------------------
+
+AFFECTED_SHOWN = 100
+
+
+@api.get(
+    "/orgs/{org}/token-policy",
+    response={200: LifecyclePolicyOut, **ERRORS},
+    tags=["orgs"],
+    operation_id="get_token_policy",
+)
+@requires("orgs:read")
+def get_token_policy(request: ApiRequest, org: Slug):
+    """The organization's token lifecycle policy: require an expiry, the maximum lifetime,
+    idle revocation (docs/ci-tokens.md#token-lifecycle-policy)."""
+    return lifecycle.policy_of(_policy_holder(request)).as_dict()
+
+
+def _policy_holder(request: ApiRequest) -> Organization:
+    """The organization's whole row: an organization token's scope carries only the columns
+    its verification joined."""
+    return Organization.objects.get(pk=request.scope.organization.pk)
+
+
+def _save_policy(request: ApiRequest, **changes):
+    if request.auth.kind == Token.Kind.DEPLOYMENT:
+        raise authorization.insufficient_scope(
+            "A deployment token cannot change its organization's settings."
+        )
+    organization = _policy_holder(request)
+    current = lifecycle.policy_of(organization).as_dict()
+    policy = lifecycle.clean(**{**current, **changes})
+    lifecycle.organization_set_lifecycle_policy(
+        organization=organization,
+        policy=policy,
+        actor=Actor.from_request(request, token=request.auth),
+    )
+    breaches = policy_breaches(organization, policy)
+    return {
+        **policy.as_dict(),
+        "affected_count": len(breaches),
+        "affected": [
+            AffectedTokenOut(
+                id=breach.token.pk,
+                kind=API_KINDS[breach.token.kind],
+                name=breach.token.name,
+                preview=breach.token.preview,
+                owner=breach.token.user.email if breach.token.user_id else None,
+                problem=breach.problem,
+                consequence=breach.consequence,
+            )
+            for breach in breaches[:AFFECTED_SHOWN]
+        ],
+    }
+
+
+@api.put(
+    "/orgs/{org}/token-policy",
+    response={200: LifecyclePolicySavedOut, **BODY_ERRORS},
+    tags=["orgs"],
+    operation_id="put_token_policy",
+)
+@requires("orgs:write")
+def put_token_policy(request: ApiRequest, org: Slug, payload: LifecyclePolicyIn):
+    """Replace the policy (audited as `org.token_policy`). It applies at once, with no
+    confirmation: the answer lists the existing tokens it catches and what happens to each.
+    Needs `orgs:write` (owners and super admins, or an organization token given it)."""
+    return _save_policy(request, **payload.dict())
+
+
+@api.patch(
+    "/orgs/{org}/token-policy",
+    response={200: LifecyclePolicySavedOut, **BODY_ERRORS},
+    tags=["orgs"],
+    operation_id="patch_token_policy",
+)
+@requires("orgs:write")
+def patch_token_policy(request: ApiRequest, org: Slug, payload: LifecyclePolicyPatch):
+    """Change only the fields given (null turns a limit off); otherwise as PUT."""
+    return _save_policy(request, **payload.dict(exclude_unset=True))
+
+
 # Tokens -----------------------------------------------------------------------------------
 
 
@@ -262,7 +351,13 @@ def create_token(request: ApiRequest, payload: TokenCreateIn, response: HttpResp
 
 
 def _manageable_or_404(request: ApiRequest, id_or_prefix: Text) -> Token:
-    tokens = authorization.manageable_tokens(request.auth).unrevoked()
+    target = _find_manageable(request, id_or_prefix)
+    authorization.check_lifetime_policy(request.auth, target.organization)
+    return target
+
+
+def _find_manageable(request: ApiRequest, id_or_prefix: Text) -> Token:
+    tokens = authorization.manageable_tokens(request.auth, within_policy=False).unrevoked()
     if id_or_prefix.isascii() and id_or_prefix.isdecimal():
         token_id = parse_id(id_or_prefix)
         if token_id is None:

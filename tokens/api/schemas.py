@@ -3,10 +3,17 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import AfterValidator, BeforeValidator, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
 
 from lib.ids import MAX_ID
 from lib.limits import MAX_TOKEN_LIFETIME_DAYS
+from orgs.lifecycle import IDLE_DAYS_MAX, IDLE_DAYS_MIN
 from orgs.models import AuditEvent, Deployment, Project
 from orgs.services import ENVIRONMENT_MAX_LENGTH, ENVIRONMENT_PATTERN, REF_MAX_LENGTH
 from tokens import permissions as perms
@@ -195,6 +202,66 @@ class TokenRotateIn(Schema):
         False,
         description="End the overlap sooner, at the new secret's first request.",
     )
+
+
+_MAX_LIFETIME = Field(
+    description="Longest lifetime, in days, of new CI and deployment tokens (and of their "
+    "resets and rotations), and of personal tokens used on this organization; null: no limit.",
+    ge=1,
+    le=MAX_TOKEN_LIFETIME_DAYS,
+)
+_IDLE_DAYS = Field(
+    description=f"Revoke tokens unused for this many days ({IDLE_DAYS_MIN}-{IDLE_DAYS_MAX}), "
+    "after an e-mail 7 days before; null: never.",
+    ge=IDLE_DAYS_MIN,
+    le=IDLE_DAYS_MAX,
+)
+_REQUIRE_EXPIRY = Field(
+    description="New CI and deployment tokens must expire; personal tokens without an expiry "
+    "are refused on this organization (403 `token_lifetime_exceeds_policy`)."
+)
+
+
+class LifecyclePolicyIn(Schema):
+    """The whole policy (PUT)."""
+
+    require_expiry: StrictBool = _REQUIRE_EXPIRY
+    max_lifetime_days: int | None = _MAX_LIFETIME
+    idle_revoke_days: int | None = _IDLE_DAYS
+
+
+class LifecyclePolicyPatch(Schema):
+    """Only the fields given change (PATCH); null turns a limit off."""
+
+    # null is refused (StrictBool); only leaving it out keeps the current value.
+    require_expiry: StrictBool = Field(None, description=_REQUIRE_EXPIRY.description)
+    max_lifetime_days: int | None = Field(
+        None, ge=1, le=MAX_TOKEN_LIFETIME_DAYS, description=_MAX_LIFETIME.description
+    )
+    idle_revoke_days: int | None = Field(
+        None, ge=IDLE_DAYS_MIN, le=IDLE_DAYS_MAX, description=_IDLE_DAYS.description
+    )
+
+
+class LifecyclePolicyOut(Schema):
+    require_expiry: bool
+    max_lifetime_days: int | None
+    idle_revoke_days: int | None
+
+
+class AffectedTokenOut(Schema):
+    id: int
+    kind: KindName
+    name: str
+    preview: str
+    owner: str | None = Field(description="The owner's e-mail, for a personal token.")
+    problem: str
+    consequence: str
+
+
+class LifecyclePolicySavedOut(LifecyclePolicyOut):
+    affected_count: int = Field(description="Existing tokens this policy catches.")
+    affected: list[AffectedTokenOut] = Field(description="The first 100 of them.")
 
 
 class OrganizationOut(Schema):

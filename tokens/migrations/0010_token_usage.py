@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tokens", "0008_token_allowed_ips"),
+        ("tokens", "0009_token_idle_warned_at"),
     ]
 
     operations = [
