@@ -15,3 +15,13 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def worker_exit(server, worker):
+    """Write the usage counters this worker still holds (tokens/usage.py; atexit does too)."""
+    try:
+        from tokens import usage
+
+        usage.flush()
+    except Exception:  # the worker is going away: never fail its exit
+        server.log.warning("usage counters of worker %s not written", worker.pid)

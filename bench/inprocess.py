@@ -241,6 +241,31 @@ def touch_writes() -> dict[int, list[datetime]]:
     return writes
 
 
+def usage_writes() -> dict[int, list[datetime]]:
+    """Every counter row the usage buffer wrote since the seed, per token, as logged."""
+    writes: dict[int, list[datetime]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT token_id, at FROM bench_usage_log ORDER BY id")
+        for token_id, at in cursor.fetchall():
+            if isinstance(at, str):
+                at = datetime.fromisoformat(at)
+            writes.setdefault(token_id, []).append(at)
+    return writes
+
+
+def usage_calls() -> dict[int, int]:
+    """The calls the usage counters hold, per token (every process has written its own)."""
+    from django.db.models import Sum
+
+    from tokens.models import TokenUsage
+
+    return dict(
+        TokenUsage.objects.values("token_id")
+        .annotate(calls=Sum("calls"))
+        .values_list("token_id", "calls")
+    )
+
+
 def token_ids() -> dict[str, int]:
     return dict(
         Token.objects.filter(

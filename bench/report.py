@@ -111,6 +111,32 @@ def targets(results: dict) -> list[dict]:
         burst.get("writes") == 1 and gap_ok,
     )
 
+    usage = results.get("usage")
+    if usage:
+        workers = usage["workers"]
+        tokens = usage["tokens"]
+        most = max((t["most_writes_in_a_minute"] for t in tokens.values()), default=0)
+        busiest = tokens.get(names.WHOAMI_LABEL, {})
+        per_minute = busiest.get("writes_per_minute")
+        add(
+            f"usage counters written ≤ once per token per minute per worker ({workers}) under load",
+            f"{'—' if per_minute is None else f'{per_minute:.1f}'} writes/min for "
+            f"{busiest.get('requests_measured', 0):,} whoami requests in "
+            f"{usage['load_minutes']:.1f} min; most in any minute, any token: {most}",
+            most <= workers,
+        )
+        lost = {
+            name: t for name, t in tokens.items() if t["calls_counted"] < t["requests_measured"]
+        }
+        add(
+            "usage counters hold every measured call once the workers exit",
+            ", ".join(
+                f"{name}: {t['calls_counted']:,} counted ≥ {t['requests_measured']:,}"
+                for name, t in tokens.items()
+            ),
+            not lost,
+        )
+
     n = results["arguments"]["tokens"]
     for page in ("personal tokens", "CI tokens", "audit log"):
         small, large = _page(results, page, 10), _page(results, page, n)

@@ -38,6 +38,7 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 RESULTS = ROOT / "bench" / "results"
 DEPLOY_BODY = '{"ref": "4f1c2ab", "environment": "production"}'
 TOUCH_BURST_SECONDS = 4
+USAGE_WINDOW_SECONDS = 60
 TOUCH_INTERVAL_SECONDS = 60
 
 
@@ -188,6 +189,7 @@ def http_phase(seeded, args, data_dir: Path, log) -> dict:
     burst_script = http_load.write_script(burst, data_dir)
     runs: dict[str, list] = {e.key: [] for e in targets}
     with http_load.gunicorn(ROOT, data_dir, probe=targets[0]) as server:
+        load_started = time.monotonic()
         log(f"gunicorn: 2 sync workers on {server.base_url}")
         for endpoint in targets:
             status, body = http_load.request(server.port, endpoint)
@@ -206,6 +208,9 @@ def http_phase(seeded, args, data_dir: Path, log) -> dict:
         burst_run = http_load.drive(server, burst, burst_script, TOUCH_BURST_SECONDS)
         if burst_run.status_errors or burst_run.socket_errors:
             raise RuntimeError(f"burst: {burst_run}")
+        # Usage counters written from here on are the workers' exit flush, not steady state.
+        load_ended_at = datetime.now(UTC)
+        load_seconds = time.monotonic() - load_started
     rows = {}
     for endpoint in targets:
         endpoint_runs = runs[endpoint.key]
@@ -250,6 +255,51 @@ def http_phase(seeded, args, data_dir: Path, log) -> dict:
         "workers": http_load.WORKERS,
         "rows": rows,
         "burst": burst_run.__dict__ | {"rps": burst_run.rps},
+        "load_ended_at": load_ended_at,
+        "load_seconds": load_seconds,
+    }
+
+
+def _most_in_a_minute(times: list[datetime]) -> int:
+    """The most writes within any 60 seconds (a sliding window)."""
+    most, start = 0, 0
+    for end, at in enumerate(times):
+        while (at - times[start]).total_seconds() >= USAGE_WINDOW_SECONDS:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
+
+
+def usage_phase(http: dict) -> dict:
+    """Usage counters under the load: writes per token per minute while it ran (steady
+    state; the workers' exit flush apart) and the calls they hold against the requests."""
+    from bench import inprocess, names
+
+    ids = inprocess.token_ids()
+    writes = inprocess.usage_writes()
+    calls = inprocess.usage_calls()
+    minutes = http["load_seconds"] / 60
+    requests = {
+        names.WHOAMI_LABEL: http["rows"]["whoami:tokendesk"]["requests"],
+        names.DEPLOY_LABEL: http["rows"]["deploy:tokendesk"]["requests"],
+        names.BURST_LABEL: http["burst"]["requests"],
+    }
+    by_name = {}
+    for name, token_id in ids.items():
+        times = sorted(writes.get(token_id, []))
+        steady = [at for at in times if at < http["load_ended_at"]]
+        by_name[name] = {
+            "requests_measured": requests[name],
+            "calls_counted": calls.get(token_id, 0),
+            "writes_during_load": len(steady),
+            "writes_at_exit": len(times) - len(steady),
+            "writes_per_minute": len(steady) / minutes if minutes else None,
+            "most_writes_in_a_minute": _most_in_a_minute(steady),
+        }
+    return {
+        "tokens": by_name,
+        "workers": http["workers"],
+        "load_minutes": minutes,
     }
 
 
@@ -425,6 +475,7 @@ def main(argv: list[str] | None = None) -> int:
     log("in-process: verifications per second")
     verify = [r.as_dict() for r in inprocess.verify_rates(seeded)]
     touch = touch_phase(http)
+    usage = usage_phase(http)
     log("in-process: list pages at 10 and at 10,000 rows")
     pages = [p.as_dict() for p in inprocess.pages(args.tokens)]
     profiles = profile(seeded, data_dir, log) if args.profile else []
@@ -441,6 +492,7 @@ def main(argv: list[str] | None = None) -> int:
         "http": http,
         "verify": verify,
         "touch": touch,
+        "usage": usage,
         "pages": pages,
         "revoke_all": revoke,
         "profiles": profiles,

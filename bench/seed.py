@@ -53,6 +53,28 @@ TOUCH_LOG_POSTGRESQL = (
     " WHEN (NEW.last_used_at IS NOT NULL) EXECUTE FUNCTION bench_touch()",
 )
 
+# Every counter row the usage buffer writes (tokens/usage.py), inserted or added to, logged
+# with the database's clock: one row per token for the load (one route, address and agent).
+USAGE_LOG_SQLITE = (
+    "CREATE TABLE bench_usage_log ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT, token_id INTEGER NOT NULL, at TEXT NOT NULL)",
+    "CREATE TRIGGER bench_usage_insert AFTER INSERT ON tokens_tokenusage BEGIN"
+    " INSERT INTO bench_usage_log (token_id, at)"
+    " VALUES (NEW.token_id, strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')); END",
+    "CREATE TRIGGER bench_usage_update AFTER UPDATE ON tokens_tokenusage BEGIN"
+    " INSERT INTO bench_usage_log (token_id, at)"
+    " VALUES (NEW.token_id, strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')); END",
+)
+USAGE_LOG_POSTGRESQL = (
+    "CREATE TABLE bench_usage_log ("
+    " id bigserial PRIMARY KEY, token_id bigint NOT NULL, at timestamptz NOT NULL)",
+    "CREATE FUNCTION bench_usage() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    " INSERT INTO bench_usage_log (token_id, at) VALUES (NEW.token_id, clock_timestamp());"
+    " RETURN NEW; END $$",
+    "CREATE TRIGGER bench_usage AFTER INSERT OR UPDATE ON tokens_tokenusage FOR EACH ROW"
+    " EXECUTE FUNCTION bench_usage()",
+)
+
 
 @dataclass
 class Seeded:
@@ -75,13 +97,13 @@ def reset_database() -> None:
         with connection.cursor() as cursor:
             cursor.execute("DROP SCHEMA public CASCADE")
             cursor.execute("CREATE SCHEMA public")
-        touch_log = TOUCH_LOG_POSTGRESQL
+        touch_log = TOUCH_LOG_POSTGRESQL + USAGE_LOG_POSTGRESQL
     else:
         path = Path(settings.DATABASES["default"]["NAME"])
         path.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-        touch_log = TOUCH_LOG_SQLITE
+        touch_log = TOUCH_LOG_SQLITE + USAGE_LOG_SQLITE
     call_command("migrate", interactive=False, verbosity=0)
     with connection.cursor() as cursor:
         for statement in touch_log:

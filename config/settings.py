@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "orgs.middleware.SignInRequirementRedirect",
+    # Outside JsonApiErrors, so it counts the status the client gets.
+    "tokens.middleware.TokenUsageRecorder",
     "tokens.middleware.LegacyCredentialHeaders",
     "tokens.middleware.TokenExpiryHeader",
     "tokens.middleware.JsonApiErrors",
@@ -322,6 +324,11 @@ TASKS = {
 }
 # How often a worker runs the scheduled work (expiry notices, webhook retries).
 SCHEDULER_INTERVAL_SECONDS = env_int("SCHEDULER_INTERVAL_SECONDS", 60)
+
+# Per-token usage counters (tokens/usage.py): how many days of them the scheduled purge keeps.
+TOKENDESK_USAGE_RETENTION_DAYS = env_int("TOKENDESK_USAGE_RETENTION_DAYS", 90)
+if TOKENDESK_USAGE_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("TOKENDESK_USAGE_RETENTION_DAYS must be at least 1 (days).")
 
 # Organization webhooks (docs/webhooks.md). Signing secrets are encrypted at rest with a key
 # derived from WEBHOOK_SECRET_KEY, or from SECRET_KEY when it is unset.

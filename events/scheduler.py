@@ -16,6 +16,7 @@ from django_tasks_db.models import DBTaskResult
 
 from events import services
 from events.models import ExpiryNotice
+from tokens import usage
 from tokens.lifecycle import revoke_idle_tokens
 from tokens.models import Token
 from tokens.notifications import notify_expiring_tokens
@@ -104,6 +105,7 @@ SCHEDULED = [
     ("idle tokens", lambda now: _idle_count(revoke_idle_tokens(now=now))),
     ("webhook retries", lambda now: services.retry_due(now=now)),
     ("finished jobs pruned", lambda now: prune_finished_jobs(now=now)),
+    ("token usage purged", lambda now: usage.purge(today=now.date())),
     ("exchanged tokens pruned", lambda now: prune_exchanged_tokens(now=now)),
 ]
 

@@ -20,6 +20,7 @@ ACTIONS = {
     "token.rotate": "Token rotated",
     "token.rotation_first_use": "Rotated token's new secret first used",
     "token.overlap_end": "Rotation overlap ended",
+    "token.narrow": "Unused permissions taken away",
     "token.ip_denied": "Token refused: address not allowed",
     "token.revoke": "Token revoked",
     "token.revoke_all": "All personal tokens revoked",

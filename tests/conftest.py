@@ -1,6 +1,7 @@
 import pytest
 
 from tests import factories
+from tokens import usage
 
 TEST_SALT = "test-salt-0123456789-abcdefghijklmnopqrstuvwxyz"
 
@@ -14,6 +15,14 @@ def _token_settings(settings):
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "django.contrib.auth.hashers.Argon2PasswordHasher",
     ]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_usage_buffer():
+    # The usage counters' buffer lives in the process: no test sees another's calls.
+    usage.BUFFER.clear()
+    yield
+    usage.BUFFER.clear()
 
 
 @pytest.fixture

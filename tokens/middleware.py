@@ -1,8 +1,11 @@
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 
+from ops.client_address import client_ip
+from tokens import usage
 from tokens.credential import Credential
 from tokens.models import Token
 
@@ -26,6 +29,47 @@ class LegacyCredentialHeaders:
             response["Deprecation"] = "true"
             response["Warning"] = LEGACY_WARNING
         return response
+
+
+class TokenUsageRecorder:
+    """Counts every API call a verified token made (tokens.usage): route template, client
+    address, agent, the permission it exercised and the status class. No query here: the
+    counters are written at most once a minute per token and process."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        credential = getattr(request, "auth", None)
+        match = getattr(request, "resolver_match", None)
+        if isinstance(credential, Credential) and match is not None:
+            now = timezone.now()
+            usage.record(
+                _call(request, credential, match.route, response.status_code, now), now=now
+            )
+        return response
+
+
+def _call(
+    request: HttpRequest, credential: Credential, route: str, status: int, now: datetime
+) -> usage.Call:
+    scope = getattr(request, "scope", None)
+    project = getattr(scope, "project", None)
+    return usage.Call(
+        token_id=credential.id,
+        day=now.date(),
+        method=request.method[:7],
+        route=usage.route_template(route),
+        address=getattr(request, "client_address", None) or client_ip(request) or "",
+        agent=usage.agent_family(request.META.get("HTTP_USER_AGENT", "")),
+        permission=getattr(request, "usage_permission", ""),
+        granted=getattr(request, "usage_granted", True),
+        status_class=status // 100,
+        project=(
+            f"{project.organization.slug}/{project.slug}"[: usage.PROJECT_MAX] if project else ""
+        ),
+    )
 
 
 class TokenExpiryHeader:

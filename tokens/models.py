@@ -9,6 +9,9 @@ from django.utils import timezone
 from orgs.models import Organization, Project
 from tokens import permissions as perms
 
+# No call for this long (or never used since created that long ago): flagged idle in tables.
+IDLE_AFTER = timedelta(days=30)
+
 # Up to this lifetime a token is short-lived (a trusted-publishing exchange's lives 5 to 60
 # minutes): never announced before it expires.
 SHORT_LIVED = timedelta(hours=1)
@@ -242,6 +245,13 @@ class Token(models.Model):
         return self.previous_valid_until
 
     @property
+    def is_idle(self) -> bool:
+        """Active, and no call for IDLE_AFTER (or none since it was created that long ago)."""
+        if not self.is_active:
+            return False
+        return (self.last_used_at or self.created_at) <= timezone.now() - IDLE_AFTER
+
+    @property
     def in_overlap(self) -> bool:
         return self.overlap_until() is not None
 
@@ -254,3 +264,60 @@ class Token(models.Model):
 
     def allows(self, permission: str) -> bool:
         return perms.allows(self.permissions, permission)
+
+
+class TokenUsageQuerySet(models.QuerySet["TokenUsage"]):
+    def since(self, day) -> "TokenUsageQuerySet":
+        return self.filter(day__gte=day)
+
+
+class TokenUsage(models.Model):
+    """Daily counters of a token's verified API calls: one row per token, day (UTC), route
+    template, client address, agent family, permission, outcome and project, never a row per
+    request. Written by tokens.usage from a per-process buffer, at most once a minute per
+    token and process; kept TOKENDESK_USAGE_RETENTION_DAYS (purge_token_usage)."""
+
+    token = models.ForeignKey(Token, on_delete=models.CASCADE, related_name="usage")
+    day = models.DateField()
+    method = models.CharField(max_length=7)
+    # The URL pattern ("/api/v1/orgs/{org}/projects/{project}/deployments"), never the path.
+    route = models.CharField(max_length=200)
+    # The client's address as ops.client_address.client_ip finds it; "" when there was none.
+    address = models.CharField(max_length=45, blank=True)
+    # "tokendesk-cli/0.2", "curl", "python-requests", "browser", "other" (tokens.usage).
+    agent = models.CharField(max_length=40)
+    # The permission the endpoint required ("" for whoami); `granted` is False when the call
+    # was refused for lacking it (403 insufficient_scope): attempted, not used.
+    permission = models.CharField(max_length=40, blank=True)
+    granted = models.BooleanField(default=True)
+    status_class = models.PositiveSmallIntegerField(help_text="2 for 2xx, 4 for 4xx, …")
+    # "org/project" when the call named a project (the API's own spelling), else "".
+    project = models.CharField(max_length=101, blank=True)
+    calls = models.PositiveIntegerField(default=0)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+
+    objects = TokenUsageQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "token",
+                    "day",
+                    "method",
+                    "route",
+                    "address",
+                    "agent",
+                    "permission",
+                    "granted",
+                    "status_class",
+                    "project",
+                ],
+                name="token_usage_counter_key",
+            )
+        ]
+        indexes = [models.Index(fields=["day"], name="token_usage_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.token_id} {self.day} {self.method} {self.route}: {self.calls}"

@@ -23,7 +23,7 @@ from orgs.audit import Actor
 from orgs.models import Membership, Project
 from orgs.services import organization_set_personal_token_deploys
 from tokens import permissions as perms
-from tokens import rotation_views
+from tokens import rotation_views, usage_views
 from tokens.deploy_auth import QUIET_PERIOD, USAGE_WINDOW, deploy_auth_status
 from tokens.forms import CITokenForm, DeploymentTokenForm, LifecyclePolicyForm
 from tokens.lifecycle import policy_breaches
@@ -529,3 +529,77 @@ def legacy_token_revoke(request: HtmxHttpRequest, org: str, token_id: int) -> Ht
     )
     text = f"“{token.name}” revoked." if revoked else f"“{token.name}” was already revoked."
     return _deploy_auth_done(request, org, text)
+
+
+# Who uses a token (CI and deployment) -------------------------------------------------------
+
+
+def _ci_place(membership: Membership, token: Token) -> usage_views.Place:
+    org = membership.organization.slug
+    return usage_views.Place(
+        here=reverse("tokens:ci-detail", args=[org, token.pk]),
+        narrow=reverse("tokens:ci-narrow", args=[org, token.pk]),
+        back=reverse("tokens:ci", args=[org]),
+        back_label="CI tokens",
+        extra={
+            "organization": membership.organization,
+            "membership": membership,
+            "is_admin": True,
+            "tabs_active": "ci",
+        },
+    )
+
+
+@never_cache
+@login_required
+def ci_token_detail(request: HtmxHttpRequest, org: str, token_id: int) -> HttpResponse:
+    membership = access.admin_membership_or_404(request, org)
+    token = _ci_token_or_404(membership, token_id)
+    return usage_views.detail(request, token, _ci_place(membership, token))
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def ci_token_narrow(request: HtmxHttpRequest, org: str, token_id: int) -> HttpResponse:
+    # Narrowing only takes access away: no re-authentication (it guards minting and widening).
+    membership = access.admin_membership_or_404(request, org)
+    token = _ci_token_or_404(membership, token_id)
+    return usage_views.narrow(request, token, _ci_place(membership, token))
+
+
+def _deployment_place(membership: Membership, project: Project, token: Token):
+    args = [membership.organization.slug, project.slug]
+    return usage_views.Place(
+        here=reverse("tokens:deployment-detail", args=[*args, token.pk]),
+        narrow=reverse("tokens:deployment-narrow", args=[*args, token.pk]),
+        back=reverse("tokens:deployment", args=args),
+        back_label=f"deployment tokens of {project.name}",
+        extra={
+            "organization": membership.organization,
+            "membership": membership,
+            "is_admin": access.is_admin(membership),
+            "tabs_active": "projects",
+        },
+    )
+
+
+@never_cache
+@login_required
+def deployment_token_detail(
+    request: HtmxHttpRequest, org: str, project: str, token_id: int
+) -> HttpResponse:
+    membership, project_obj = _project_access_or_404(request, org, project)
+    token = get_object_or_404(Token.objects.filter(project=project_obj), pk=token_id)
+    return usage_views.detail(request, token, _deployment_place(membership, project_obj, token))
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def deployment_token_narrow(
+    request: HtmxHttpRequest, org: str, project: str, token_id: int
+) -> HttpResponse:
+    membership, project_obj = _project_access_or_404(request, org, project)
+    token = get_object_or_404(Token.objects.filter(project=project_obj), pk=token_id)
+    return usage_views.narrow(request, token, _deployment_place(membership, project_obj, token))

@@ -20,8 +20,9 @@ from lib.errors import RuleError
 from lib.limits import MAX_TOKEN_LIFETIME_DAYS
 from orgs import audit
 from orgs.audit import Actor
-from tokens import allowlist, notifications
+from tokens import allowlist, notifications, usage
 from tokens import format as token_format
+from tokens import permissions as perms
 from tokens.credential import Credential
 from tokens.lookup import credential_by_digest
 from tokens.models import Token
@@ -578,6 +579,57 @@ def token_rotate(
             },
         )
     return IssuedToken(token=locked, plaintext=plaintext)
+
+
+class NarrowingRefused(RuleError):
+    status = 409
+    error = "narrowing_refused"
+
+
+def token_narrow(*, token: Token, permissions: frozenset[str], actor: Actor) -> Token:
+    """Take away permissions a token never used, keeping its secret: never adds one, never
+    takes away one its calls needed (a write whose read was used stays), and only once it
+    has been used for usage.MIN_USAGE_DAYS days. One transaction, audited."""
+    usage.flush([token.pk])
+    with transaction.atomic():
+        locked = _locked_live(token)
+        current = frozenset(locked.permissions)
+        permissions = frozenset(permissions)
+        if not permissions:
+            raise NarrowingRefused("Keep at least one permission; revoke the token instead.")
+        wider = perms.effective(permissions) - perms.effective(current)
+        if wider:
+            raise NarrowingRefused(
+                "Narrowing never adds a permission: "
+                + ", ".join(perms.ordered(wider))
+                + " is not granted to this token."
+            )
+        if permissions == current:
+            raise NarrowingRefused("These are already the token's permissions.")
+        used, _, first_day = usage.used_permissions(locked)
+        if first_day is None or (timezone.now().date() - first_day).days < usage.MIN_USAGE_DAYS:
+            raise NarrowingRefused(
+                f"This token has been used for less than {usage.MIN_USAGE_DAYS} days: "
+                "wait until its usage shows what it needs."
+            )
+        needed = used - perms.effective(permissions)
+        if needed:
+            raise NarrowingRefused(
+                "Its calls used " + ", ".join(perms.ordered(needed)) + ": keep them."
+            )
+        removed = perms.ordered(current - permissions)
+        locked.permissions = perms.ordered(permissions)
+        if locked.kind != Token.Kind.PERSONAL:
+            locked.role = perms.role_for(permissions)
+        locked.save(update_fields=["permissions", "role"])
+        audit.record(
+            "token.narrow",
+            actor=actor,
+            target=locked,
+            data={"removed": removed, "permissions": locked.permissions},
+        )
+    token.permissions, token.role = locked.permissions, locked.role
+    return locked
 
 
 def token_end_overlap(*, token: Token, actor: Actor) -> bool:

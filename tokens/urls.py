@@ -7,6 +7,12 @@ urlpatterns = [
     path("settings/tokens/", views.personal_tokens, name="personal"),
     path("settings/tokens/new/", views.personal_token_create, name="personal-create"),
     path("settings/tokens/activity/", views.personal_activity, name="personal-activity"),
+    path("settings/tokens/<id:token_id>/", views.personal_token_detail, name="personal-detail"),
+    path(
+        "settings/tokens/<id:token_id>/narrow/",
+        views.personal_token_narrow,
+        name="personal-narrow",
+    ),
     path(
         "settings/tokens/<id:token_id>/revoke/",
         views.personal_token_revoke,
@@ -30,6 +36,16 @@ urlpatterns = [
     path("orgs/<slug:org>/settings/tokens/", org_views.ci_tokens, name="ci"),
     path("orgs/<slug:org>/settings/tokens/new/", org_views.ci_token_create, name="ci-create"),
     path("orgs/<slug:org>/settings/tokens/policy/", org_views.ci_token_policy, name="ci-policy"),
+    path(
+        "orgs/<slug:org>/settings/tokens/<id:token_id>/",
+        org_views.ci_token_detail,
+        name="ci-detail",
+    ),
+    path(
+        "orgs/<slug:org>/settings/tokens/<id:token_id>/narrow/",
+        org_views.ci_token_narrow,
+        name="ci-narrow",
+    ),
     path(
         "orgs/<slug:org>/settings/tokens/<id:token_id>/reset/",
         org_views.ci_token_reset,
@@ -70,6 +86,16 @@ urlpatterns = [
         "orgs/<slug:org>/projects/<slug:project>/settings/deployment-tokens/generate/",
         org_views.deployment_token_generate,
         name="deployment-generate",
+    ),
+    path(
+        "orgs/<slug:org>/projects/<slug:project>/settings/deployment-tokens/<id:token_id>/",
+        org_views.deployment_token_detail,
+        name="deployment-detail",
+    ),
+    path(
+        "orgs/<slug:org>/projects/<slug:project>/settings/deployment-tokens/<id:token_id>/narrow/",
+        org_views.deployment_token_narrow,
+        name="deployment-narrow",
     ),
     path(
         "orgs/<slug:org>/projects/<slug:project>/settings/deployment-tokens/<id:token_id>/rotate/",

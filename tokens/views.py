@@ -19,7 +19,7 @@ from lib.ui import HtmxHttpRequest, finish, render_dialog
 from orgs import access, audit
 from orgs.audit import Actor
 from orgs.models import AuditEvent, Membership
-from tokens import rotation_views
+from tokens import rotation_views, usage_views
 from tokens.forms import PersonalTokenForm
 from tokens.lifecycle import personal_expiry_rules
 from tokens.models import Token
@@ -190,3 +190,31 @@ def personal_activity(request: HtmxHttpRequest) -> HttpResponse:
     older_url = f"{request.path}?before={older}" if older else None
     context = {"events": page, "older_url": older_url, "action_labels": audit.ACTIONS}
     return render(request, "tokens/activity.html", context)
+
+
+# Who uses a token -------------------------------------------------------------------------
+
+
+def _personal_place(token: Token) -> usage_views.Place:
+    return usage_views.Place(
+        here=reverse("tokens:personal-detail", args=[token.pk]),
+        narrow=reverse("tokens:personal-narrow", args=[token.pk]),
+        back=reverse("tokens:personal"),
+        back_label="personal API tokens",
+    )
+
+
+@never_cache
+@login_required
+def personal_token_detail(request: HtmxHttpRequest, token_id: int) -> HttpResponse:
+    token = _get_personal_token(request, token_id)
+    return usage_views.detail(request, token, _personal_place(token))
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def personal_token_narrow(request: HtmxHttpRequest, token_id: int) -> HttpResponse:
+    # Narrowing only takes access away: no re-authentication (it guards minting and widening).
+    token = _get_personal_token(request, token_id)
+    return usage_views.narrow(request, token, _personal_place(token))

@@ -41,6 +41,13 @@ PAGES: list[tuple[str, str]] = [
     ("/api/v1/docs", "all"),
 ]
 
+# Pages reached through a list: each token's own page (its usage), the first row's name link.
+DETAIL_LINKS = {
+    "/settings/tokens/": "#token-table tbody td:first-child a",
+    f"{ORG}/settings/tokens/": "#token-table tbody td:first-child a",
+    f"{WEB}/deployment-tokens/": "#token-table tbody td:first-child a",
+}
+
 # Pages without signing in.
 ANONYMOUS_PAGES = ["/accounts/login/", "/docs/", "/cli/", "/api/v1/docs"]
 

@@ -20,6 +20,7 @@ from tests.browser.pages import (
     ADMINS,
     ANONYMOUS_PAGES,
     DEMO_USERS,
+    DETAIL_LINKS,
     DEV,
     ORG,
     OWNER,
@@ -261,6 +262,12 @@ def test_every_page_on_a_phone_and_a_desktop(browser, live_server, revoked, emai
                 name = f"{SCREENSHOTS[url]}-{email.split('@')[0]}-{width}.png"
                 page.screenshot(path=str(SHOTS / name), full_page=True)
             checker.dialogs(url)
+            if url in DETAIL_LINKS:
+                links = page.locator(DETAIL_LINKS[url])
+                if links.count():
+                    detail = links.first.get_attribute("href")
+                    checker.visit(detail, visible=True)
+                    checker.dialogs(detail)
         checker.visit("/no/such/page/", visible=False)
         create_states(checker)
         if email in ADMINS:

@@ -358,6 +358,7 @@ def test_the_scheduler_tick_runs_every_piece(org, owner, receiver):
         "idle tokens": 0,
         "webhook retries": 3,
         "finished jobs pruned": 0,
+        "token usage purged": 0,
         "exchanged tokens pruned": 0,
     }
     assert len(receiver.received) == 3

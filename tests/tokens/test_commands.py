@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from orgs.models import Deployment, Membership, Organization, Project
-from tokens.models import Token
+from tokens.models import Token, TokenUsage
 from tokens.services import token_verify
+from tokens.usage import usage_of
 
 
 def run(*args) -> str:
@@ -54,6 +55,9 @@ class TestSeedDemo:
             assert token.created_at < timezone.now() - timedelta(days=7), token.name
             if token.last_used_at is not None:
                 assert token.created_at < token.last_used_at, token.name
+            used = TokenUsage.objects.filter(token=token).order_by("first_seen").first()
+            if used is not None:
+                assert token.created_at < used.first_seen, token.name
             first = Deployment.objects.filter(token_id=token.pk).order_by("created_at").first()
             if first is not None:
                 assert token.created_at < first.created_at, token.name
@@ -63,8 +67,19 @@ class TestSeedDemo:
     def test_it_is_idempotent(self, db):
         run("seed_demo")
         counts = (User.objects.count(), Token.objects.count(), Membership.objects.count())
+        usage = list(TokenUsage.objects.values_list("token_id", "day", "route", "calls"))
         run("seed_demo")
         assert (User.objects.count(), Token.objects.count(), Membership.objects.count()) == counts
+        assert list(TokenUsage.objects.values_list("token_id", "day", "route", "calls")) == usage
+
+    def test_its_tokens_have_usage_and_one_suggests_narrowing(self, db):
+        run("seed_demo")
+        checklist = Token.objects.get(name="Release checklist")
+        suggestion = usage_of(checklist).suggestion
+        assert suggestion == {"projects:read", "audit:read"}
+        github = usage_of(Token.objects.get(name="GitHub Actions"))
+        assert {a.name for a in github.addresses} == {"203.0.113.7", "198.51.100.20"}
+        assert github.suggestion is None
 
     def test_it_keeps_a_changed_password(self, db):
         run("seed_demo")

@@ -64,7 +64,8 @@ def test_a_deployment_token_gets_its_label_and_expiry(owner_client):
     assert token.name == "GitHub Actions"
     assert token.expires_at - token.created_at == timedelta(days=7)
     listing = owner_client.get(reverse("tokens:deployment", args=["acme", "web"])).content
-    assert re.search(rb"<td[^>]*>GitHub Actions</td>", listing)
+    detail = reverse("tokens:deployment-detail", args=["acme", "web", token.pk])
+    assert re.search(f'<td[^>]*><a href="{detail}">GitHub Actions</a></td>'.encode(), listing)
 
 
 def test_without_a_label_a_deployment_token_is_named_after_the_project_and_date(owner_client):

@@ -28,6 +28,9 @@ class ApiRequest(HttpRequest):
 
     auth: Credential
     scope: Scope
+    usage_permission: str
+    usage_granted: bool
+    client_address: str | None
 
 
 class InvalidTokenError(Denied):
@@ -46,8 +49,10 @@ class BearerTokenAuth(HttpBearer):
         return self.authenticate(request, credentials.strip())
 
     def authenticate(self, request: HttpRequest, token: str) -> Credential:
+        # Kept on the request for the usage counters (tokens.middleware): parsed once.
+        request.client_address = client_ip(request)
         try:
-            return token_verify(token, ip=client_ip(request))
+            return token_verify(token, ip=request.client_address)
         except InvalidToken as error:
             if error.reason in ("malformed", "bad_checksum"):
                 raise InvalidTokenError(
@@ -150,12 +155,19 @@ def requires(permission: str) -> Callable:
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(request: ApiRequest, *args, **kwargs):
-            request.scope = authorize(
-                request.auth,
-                permission,
-                org_slug=kwargs.get("org"),
-                project_slug=kwargs.get("project"),
-            )
+            # For the usage counters (tokens.usage): which permission the call exercised, or
+            # attempted when refused for lacking it.
+            request.usage_permission = permission
+            try:
+                request.scope = authorize(
+                    request.auth,
+                    permission,
+                    org_slug=kwargs.get("org"),
+                    project_slug=kwargs.get("project"),
+                )
+            except Denied as denied:
+                request.usage_granted = denied.error != "insufficient_scope"
+                raise
             return view(request, *args, **kwargs)
 
         wrapper.required_permission = permission

@@ -16,7 +16,7 @@ from orgs import audit, lifecycle
 from orgs.audit import Actor, client_ip
 from orgs.models import Deployment, Organization, Project
 from orgs.services import deployment_create
-from tokens import allowlist, authorization
+from tokens import allowlist, authorization, usage
 from tokens import permissions as perms
 from tokens.api.core import ApiRequest, api, requires
 from tokens.api.schemas import (
@@ -44,6 +44,7 @@ from tokens.api.schemas import (
     TokenId,
     TokenOut,
     TokenRotateIn,
+    UsageOut,
     WhoAmIOut,
 )
 from tokens.authorization import Denied, not_found
@@ -488,6 +489,21 @@ def revoke_token(request: ApiRequest, id_or_prefix: Text):
         reason="revoked through the API",
     )
     return Status(204, None)
+
+
+@api.get(
+    "/tokens/{token_id}/usage",
+    response={200: UsageOut, **ERRORS},
+    tags=["tokens"],
+    operation_id="token_usage",
+)
+@requires("tokens:read")
+def token_usage(request: ApiRequest, token_id: TokenId):
+    """Who uses a token the calling token may see (revoked ones too): its last 5 client
+    addresses, calls per route, agents and projects over 30 days, which permissions were
+    used, and a smaller set to narrow to once it has been used for 7 days."""
+    target = get_object_or_404(authorization.manageable_tokens(request.auth), pk=token_id)
+    return UsageOut.of(target, usage.usage_of(target))
 
 
 # Leaked tokens ------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
@@ -16,6 +16,7 @@ from lib.limits import MAX_TOKEN_LIFETIME_DAYS
 from orgs.lifecycle import IDLE_DAYS_MAX, IDLE_DAYS_MIN
 from orgs.models import AuditEvent, Deployment, Project
 from orgs.services import ENVIRONMENT_MAX_LENGTH, ENVIRONMENT_PATTERN, REF_MAX_LENGTH
+from tokens import permissions as perms
 from tokens.credential import Credential
 from tokens.models import Token
 from tokens.services import IssuedToken
@@ -388,3 +389,103 @@ class LeakReportIn(Schema):
 class LeakReportOut(Schema):
     received: int = Field(description="Strings received.")
     well_formed: int = Field(description="Of those, how many had the shape of a token.")
+
+
+class SeenOut(Schema):
+    calls: int
+    first_seen: datetime
+    last_seen: datetime
+
+
+class AddressOut(SeenOut):
+    address: str = Field(description="The client's address; empty when it had none.")
+
+
+class AgentOut(SeenOut):
+    agent: str = Field(description="`tokendesk-cli/0.2`, `curl`, `python-requests`, `browser`…")
+
+
+class UsedProjectOut(SeenOut):
+    project: str = Field(description="`org/project`")
+
+
+class RouteOut(Schema):
+    method: str
+    route: str = Field(description="The route template, e.g. `/api/v1/orgs/{org}/projects`.")
+    calls: int
+    ok: int = Field(description="Answered 2xx.")
+    failed: int = Field(description="Answered 4xx or 5xx.")
+
+
+class PermissionUseOut(Schema):
+    permission: str
+    granted: bool = Field(description="The token holds it (directly or implied by a write).")
+    used: bool = Field(description="A call passed its check.")
+    attempted: bool = Field(description="A call was refused for lacking it (403).")
+
+
+class UsageOut(Schema):
+    token: int = Field(description="The token's id.")
+    since: date = Field(description="The oldest day kept (TOKENDESK_USAGE_RETENTION_DAYS).")
+    first_day: date | None = Field(description="The first day with a call, within what is kept.")
+    window_days: int = Field(description="Routes, agents, projects and totals cover these days.")
+    calls: int
+    ok: int
+    failed: int
+    addresses: list[AddressOut] = Field(description="The last 5 client addresses.")
+    routes: list[RouteOut]
+    agents: list[AgentOut]
+    projects: list[UsedProjectOut]
+    permissions: list[PermissionUseOut]
+    suggested_permissions: list[str] | None = Field(
+        description="After 7 days of use, the smaller set of permissions the calls needed, "
+        "when some were never used; null otherwise."
+    )
+
+    @staticmethod
+    def of(token: Token, usage) -> dict:
+        def seen(items, name):
+            return [
+                {
+                    name: s.name,
+                    "calls": s.calls,
+                    "first_seen": s.first_seen,
+                    "last_seen": s.last_seen,
+                }
+                for s in items
+            ]
+
+        return {
+            "token": token.pk,
+            "since": usage.since,
+            "first_day": usage.first_day,
+            "window_days": usage.window_days,
+            "calls": usage.calls,
+            "ok": usage.ok,
+            "failed": usage.failed,
+            "addresses": seen(usage.addresses, "address"),
+            "routes": [
+                {
+                    "method": r.method,
+                    "route": r.route,
+                    "calls": r.calls,
+                    "ok": r.ok,
+                    "failed": r.failed,
+                }
+                for r in usage.routes
+            ],
+            "agents": seen(usage.agents, "agent"),
+            "projects": seen(usage.projects, "project"),
+            "permissions": [
+                {
+                    "permission": p.name,
+                    "granted": p.granted,
+                    "used": p.used,
+                    "attempted": p.attempted,
+                }
+                for p in usage.permissions
+            ],
+            "suggested_permissions": (
+                None if usage.suggestion is None else perms.ordered(usage.suggestion)
+            ),
+        }

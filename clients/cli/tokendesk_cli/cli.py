@@ -465,6 +465,69 @@ def cmd_token_rotate(client: Client, args) -> int:
     return 0
 
 
+def cmd_token_usage(client: Client, args) -> int:
+    used = client.request("GET", f"tokens/{quote(args.id)}/usage")
+    if args.json:
+        print_json(used)
+        return 0
+    days = used.get("window_days", 30)
+    print(
+        f"Calls in the last {days} days: {used.get('calls', 0)} "
+        f"({used.get('ok', 0)} ok, {used.get('failed', 0)} failed)"
+    )
+    print(f"First use kept: {show_date(used.get('first_day'))}")
+    sections = [
+        ("ADDRESS", "addresses", "address"),
+        ("AGENT", "agents", "agent"),
+        ("PROJECT", "projects", "project"),
+    ]
+    routes = used.get("routes") or []
+    if routes:
+        rows = [
+            [
+                r.get("method", ""),
+                r.get("route", ""),
+                str(r.get("calls", 0)),
+                str(r.get("failed", 0)),
+            ]
+            for r in routes
+        ]
+        print()
+        print(format_table(["METHOD", "ROUTE", "CALLS", "FAILED"], rows, shrink=(1,)))
+    for title, key, name in sections:
+        items = used.get(key) or []
+        if not items:
+            continue
+        rows = [
+            [
+                _one_line(item.get(name) or "unknown"),
+                str(item.get("calls", 0)),
+                show_time(item.get("first_seen")),
+                show_time(item.get("last_seen")),
+            ]
+            for item in items
+        ]
+        print()
+        print(format_table([title, "CALLS", "FIRST SEEN", "LAST SEEN"], rows, shrink=(0,)))
+    permissions = used.get("permissions") or []
+    if permissions:
+        print()
+        rows = [
+            [
+                p.get("permission", ""),
+                "yes" if p.get("granted") else "no",
+                "yes" if p.get("used") else ("refused" if p.get("attempted") else "no"),
+            ]
+            for p in permissions
+        ]
+        print(format_table(["PERMISSION", "GRANTED", "USED"], rows))
+    suggestion = used.get("suggested_permissions")
+    if suggestion:
+        print()
+        print(f"Used for 7 days or more: narrowing to {', '.join(suggestion)} would do.")
+    return 0
+
+
 def cmd_token_list(client: Client, args) -> int:
     filters = {"type": args.type, "org": args.org, "project": args.project}
     filters = {key: value for key, value in filters.items() if value}
@@ -711,6 +774,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_json_flag(rotate)
     rotate.set_defaults(handler=cmd_token_rotate)
+
+    usage = token_commands.add_parser(
+        "usage",
+        help="who uses a token: addresses, routes, agents, permissions used",
+        description="What called the API with a token: its last client addresses, calls "
+        "per route, agents and projects over 30 days, and which permissions it used.",
+    )
+    usage.add_argument("id", metavar="ID", type=token_id, help="the token's id")
+    add_json_flag(usage)
+    usage.set_defaults(handler=cmd_token_usage)
 
     revoke = token_commands.add_parser("revoke", help="revoke a token")
     # `delete`, its name before "revoke" settled: kept, unlisted, for one release.

@@ -2,13 +2,14 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
 from orgs.audit import Actor
 from orgs.models import Deployment, Membership, Organization, Project
 from tokens import permissions as perms
-from tokens.models import Token
+from tokens.models import Token, TokenUsage
 from tokens.services import TokenConfigurationError, token_issue
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105  (public demo data, documented in docs/design.md)
@@ -18,6 +19,8 @@ DEMO_USERS = [
     ("dev@acme.test", "Dana Developer", Membership.Role.MEMBER),
 ]
 DEMO_SUPERUSER = "admin@acme.test"
+PROJECTS = "/api/v1/orgs/{org}/projects"
+DEPLOYMENTS = "/api/v1/orgs/{org}/projects/{project}/deployments"
 
 
 class Command(BaseCommand):
@@ -58,6 +61,7 @@ class Command(BaseCommand):
         except TokenConfigurationError as error:
             raise CommandError(str(error)) from None
         self._seed_deployments(acme, web, api, now)
+        self._seed_usage(acme)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: sign in as {', '.join(users)} with password {DEMO_PASSWORD!r}; "
@@ -99,7 +103,7 @@ class Command(BaseCommand):
                 "ci",
                 owner,
                 timedelta(minutes=20),
-                timedelta(days=14),
+                timedelta(days=21),
             ),
             (
                 Token.Kind.CI,
@@ -157,6 +161,59 @@ class Command(BaseCommand):
             if used_ago is not None:
                 dated |= {"last_used_at": now - used_ago, "last_used_ip": "203.0.113.7"}
             Token.objects.filter(pk=issued.token.pk).update(**dated)
+
+    def _seed_usage(self, acme) -> None:
+        """Two weeks of calls, so token pages show who uses them: the GitHub Actions token
+        deploys; "Release checklist" reads projects and the audit log only (its page suggests
+        narrowing). Counters of a token that has some are left alone."""
+        today = timezone.now().replace(hour=9, minute=0, second=0, microsecond=0)
+        # (token name, method, route, address, agent, permission, granted, status, project, calls)
+        # The days back each token's calls span (its last use, as seeded above, is the latest).
+        spans = {"GitHub Actions": (14, 0), "Release checklist": (16, 2)}
+        calls = {
+            "GitHub Actions": [
+                ("POST", DEPLOYMENTS, "203.0.113.7", "tokendesk-cli/0.2", "deployments:write",
+                 True, 2, "acme/web", 4),
+                ("GET", PROJECTS, "198.51.100.20", "curl", "projects:read", True, 2, "", 1),
+            ],
+            "Release checklist": [
+                ("GET", PROJECTS, "192.0.2.44", "python-requests", "projects:read", True, 2, "", 2),
+                ("GET", "/api/v1/orgs/{org}/audit", "192.0.2.44", "python-requests",
+                 "audit:read", True, 2, "", 1),
+            ],
+        }  # fmt: skip
+        rows = []
+        for name, shapes in calls.items():
+            token = (
+                Token.objects.filter(name=name)
+                .filter(Q(organization=acme) | Q(user__memberships__organization=acme))
+                .first()
+            )
+            if token is None or TokenUsage.objects.filter(token=token).exists():
+                continue
+            oldest, latest = spans[name]
+            for days_ago in range(oldest, latest - 1, -1):
+                seen = today - timedelta(days=days_ago)
+                for (
+                    method,
+                    route,
+                    address,
+                    agent,
+                    permission,
+                    granted,
+                    status,
+                    project,
+                    n,
+                ) in shapes:
+                    rows.append(
+                        TokenUsage(
+                            token=token, day=seen.date(), method=method, route=route,
+                            address=address, agent=agent, permission=permission,
+                            granted=granted, status_class=status, project=project, calls=n,
+                            first_seen=seen, last_seen=seen + timedelta(hours=8),
+                        )
+                    )  # fmt: skip
+        TokenUsage.objects.bulk_create(rows)
 
     def _seed_deployments(self, acme, web, api, now) -> None:
         """A migration in progress: the legacy server token and a personal token still
