@@ -6,6 +6,9 @@
   function openAsModal(dialog) {
     // Server-rendered dialogs arrive with `open` (so they show without JS); reopen them
     // as modals for focus trapping, Escape to close and an inert page behind.
+    // htmx wires a swapped form only when the swap settles (20 ms on): wire it now, so a
+    // quick Enter on its button posts through htmx, not as a plain form submission.
+    if (window.htmx) window.htmx.process(dialog);
     if (dialog.open) dialog.close();
     dialog.showModal();
     showFirstError(dialog);
@@ -37,11 +40,14 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target.id !== "dialog-slot") return;
     var dialog = event.detail.target.querySelector("dialog");
-    if (dialog) openedBy(event);
-    if (dialog) openAsModal(dialog);
-    // A form in the dialog answered with no dialog (done: the change is made): focus goes
-    // back where the dialog was opened from.
-    else restoreFocus();
+    if (dialog) {
+      openedBy(event);
+      openAsModal(dialog);
+    } else {
+      // A form in the dialog answered with no dialog (done: the change is made): focus goes
+      // back where the dialog was opened from.
+      restoreFocus();
+    }
   });
 
   // Focus returns to the control that opened a dialog when the dialog closes, as the show-once
@@ -155,6 +161,24 @@
     opener.pending = true;
     var target = focusTarget();
     if (target) target.focus();
+    opener.checks = 0;
+    scheduleCheck(opener);
+  }
+
+  // The table reloads after the change on its own schedule (an event, then a request): until
+  // it has, look again now and then, and move the focus on if it fell to the page or to the
+  // heading while the successor row was not there yet.
+  function scheduleCheck(watched) {
+    setTimeout(function () {
+      if (opener !== watched || !opener.pending || document.querySelector("#dialog-slot dialog[open]")) return;
+      var active = document.activeElement;
+      var lost = !active || active === document.body || !active.isConnected || active.matches("h1, h2");
+      if (lost) {
+        var target = focusTarget();
+        if (target && target !== active) target.focus();
+      }
+      if (++watched.checks < 20) scheduleCheck(watched);
+    }, 150);
   }
 
   // A table reloaded after the change replaces the control just focused: focus its successor.
