@@ -303,6 +303,8 @@ TRUSTED_PUBLISHER_ALLOW_INSECURE_ISSUERS = False
 TRUSTED_PUBLISHER_JWKS_TTL = env_int("TRUSTED_PUBLISHER_JWKS_TTL", 3600)
 TRUSTED_PUBLISHER_JWKS_REFRESH_SECONDS = 60
 TRUSTED_PUBLISHER_HTTP_TIMEOUT = 5
+# Exchanges per client address per minute (POST /api/v1/oidc/token); more answer 429.
+TRUSTED_PUBLISHER_EXCHANGES_PER_MINUTE = env_int("TRUSTED_PUBLISHER_EXCHANGES_PER_MINUTE", 60)
 # Days an exchange's token is kept after it expired, then deleted with its exchange record
 # (the audit log keeps the exchange).
 TRUSTED_PUBLISHER_TOKENS_KEPT_DAYS = env_int("TRUSTED_PUBLISHER_TOKENS_KEPT_DAYS", 30)

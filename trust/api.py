@@ -2,6 +2,7 @@
 short-lived deployment token (docs/trusted-publishing.md). No Bearer token: the ID token is
 the credential. Registered on the one API by config/urls.py."""
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.debug import sensitive_variables
 from ninja import Field, Schema, Status
@@ -14,9 +15,6 @@ from trust import oidc
 from trust.services import Exchanged, exchange
 
 ISSUER_RETRY_SECONDS = 30
-# Exchanges per client address per minute: every pipeline run makes one, a flood of forged or
-# replayed ID tokens makes many (each one a signature check, maybe a key fetch).
-EXCHANGES_PER_MINUTE = 60
 ID_TOKEN_MAX_LENGTH = 16_384
 
 
@@ -53,11 +51,15 @@ def oidc_token(request: HttpRequest, payload: ExchangeIn, response: HttpResponse
     `aud`, `exp`/`nbf`/`iat` and claims are checked against the project's trust policies;
     on success a deployment token living the policy's lifetime (5–60 minutes) is in the
     answer, once. Every refusal is 401 `invalid_id_token` naming the check that failed; an
-    issuer that cannot be reached is 503 `issuer_unavailable` with Retry-After; more than 60
-    exchanges a minute from one address are 429 `rate_limited`."""
+    issuer that cannot be reached is 503 `issuer_unavailable` with Retry-After; more than
+    TRUSTED_PUBLISHER_EXCHANGES_PER_MINUTE (60) from one address are 429 `rate_limited`."""
     response["Cache-Control"] = "no-store"
+    # Every pipeline run makes one exchange; a flood of forged or replayed ID tokens makes
+    # many (each one a signature check, maybe a key fetch).
     verdict = rate_limit.hit(
-        f"oidc-token:{client_ip(request)}", limit=EXCHANGES_PER_MINUTE, window=60
+        f"oidc-token:{client_ip(request)}",
+        limit=settings.TRUSTED_PUBLISHER_EXCHANGES_PER_MINUTE,
+        window=60,
     )
     if not verdict.allowed:
         response["Retry-After"] = str(verdict.retry_after)

@@ -369,9 +369,9 @@ def test_a_short_lived_token_is_never_announced_as_expiring(client, issuer, worl
     assert not ExpiryNotice.objects.exists()
 
 
-def test_a_flood_of_exchanges_from_one_address_is_rate_limited(client, issuer, world, monkeypatch):
+def test_a_flood_of_exchanges_from_one_address_is_rate_limited(client, issuer, world, settings):
     cache.clear()
-    monkeypatch.setattr("trust.api.EXCHANGES_PER_MINUTE", 2)
+    settings.TRUSTED_PUBLISHER_EXCHANGES_PER_MINUTE = 2
     forged = issuer.sign(issuer.claims("https://not-us.example.test"))
     assert post(client, forged).status_code == 401
     assert post(client, forged).status_code == 401
