@@ -36,8 +36,12 @@ class TokenQuerySet(models.QuerySet["Token"]):
     def listed(self) -> "TokenQuerySet":
         """The unrevoked tokens a token table shows: all but short-lived ones that expired
         (one per pipeline run; the audit log keeps each, and the worker prunes them)."""
-        short_lived = Q(expires_at__lte=F("created_at") + SHORT_LIVED)
-        return self.unrevoked().exclude(short_lived, expires_at__lte=timezone.now())
+        # Cheap tests first: on SQLite the lifetime is a Python function per row, so only
+        # expired deployment tokens (the only kind an exchange issues) are ever measured.
+        expired_short_lived = Q(kind=Token.Kind.DEPLOYMENT, expires_at__lte=timezone.now()) & Q(
+            expires_at__lte=F("created_at") + SHORT_LIVED
+        )
+        return self.unrevoked().exclude(expired_short_lived)
 
     def made_to_last(self) -> "TokenQuerySet":
         """Tokens meant to last: what expiry notices and events are about. A token issued for
