@@ -9,6 +9,7 @@ from pathlib import Path
 
 import axe_playwright_python
 import pytest
+from django.db import connection
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from accounts.models import User
@@ -31,7 +32,16 @@ from tokens import permissions as perms
 from tokens.models import Token
 from tokens.services import token_issue, token_revoke
 
-pytestmark = pytest.mark.browser
+pytestmark = [
+    pytest.mark.browser,
+    # Layout, overflow and accessibility are the templates' and the CSS's, whatever the
+    # database: the longest test of the suite runs once per CI run (.ci/run runs the whole
+    # suite on SQLite first), keeping each `make test` under ten minutes.
+    pytest.mark.skipif(
+        connection.vendor != "sqlite",
+        reason="markup does not depend on the database: this runs on SQLite",
+    ),
+]
 
 WIDTHS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
 SHOTS = Path(__file__).resolve().parent / "screenshots"
