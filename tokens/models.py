@@ -15,6 +15,7 @@ IDLE_AFTER = timedelta(days=30)
 # Up to this lifetime a token is short-lived (a trusted-publishing exchange's lives 5 to 60
 # minutes): never announced before it expires.
 SHORT_LIVED = timedelta(hours=1)
+LIVES_SHORT = Q(expires_at__lte=F("created_at") + SHORT_LIVED)
 
 
 class TokenQuerySet(models.QuerySet["Token"]):
@@ -38,8 +39,8 @@ class TokenQuerySet(models.QuerySet["Token"]):
         (one per pipeline run; the audit log keeps each, and the worker prunes them)."""
         # Cheap tests first: on SQLite the lifetime is a Python function per row, so only
         # expired deployment tokens (the only kind an exchange issues) are ever measured.
-        expired_short_lived = Q(kind=Token.Kind.DEPLOYMENT, expires_at__lte=timezone.now()) & Q(
-            expires_at__lte=F("created_at") + SHORT_LIVED
+        expired_short_lived = (
+            Q(kind=Token.Kind.DEPLOYMENT, expires_at__lte=timezone.now()) & LIVES_SHORT
         )
         return self.unrevoked().exclude(expired_short_lived)
 
@@ -47,9 +48,7 @@ class TokenQuerySet(models.QuerySet["Token"]):
         """Tokens meant to last: what expiry notices and events are about. A token issued for
         minutes (a trusted-publishing exchange, one per pipeline run) is made to expire;
         announcing it would mail its owners on every run."""
-        return self.filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=F("created_at") + SHORT_LIVED)
-        )
+        return self.exclude(LIVES_SHORT)  # tokens without an expiry included
 
     def deployment_created_by(self, user, organization, project=None) -> "TokenQuerySet":
         """Live deployment tokens `user` created in `organization` (or for `project`): what

@@ -7,9 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.debug import sensitive_variables
 from ninja import Field, Schema, Status
 
-from ops import rate_limit
 from orgs.audit import USER_AGENT_MAX, client_ip
-from tokens.api.core import api
+from tokens.api.core import address_limit_reached, api
 from tokens.api.schemas import ErrorOut, IssuedTokenOut, Text
 from trust import oidc
 from trust.services import Exchanged, exchange
@@ -56,15 +55,16 @@ def oidc_token(request: HttpRequest, payload: ExchangeIn, response: HttpResponse
     response["Cache-Control"] = "no-store"
     # Every pipeline run makes one exchange; a flood of forged or replayed ID tokens makes
     # many (each one a signature check, maybe a key fetch).
-    verdict = rate_limit.hit(
-        f"oidc-token:{client_ip(request)}",
+    limited = address_limit_reached(
+        request,
+        response,
+        "oidc-token",
         limit=settings.TRUSTED_PUBLISHER_EXCHANGES_PER_MINUTE,
         window=60,
+        what="exchanges",
     )
-    if not verdict.allowed:
-        response["Retry-After"] = str(verdict.retry_after)
-        detail = "Too many exchanges from this address; retry later."
-        return Status(429, {"error": "rate_limited", "detail": detail})
+    if limited is not None:
+        return limited
     try:
         done = exchange(
             id_token=payload.id_token,

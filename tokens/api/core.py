@@ -8,13 +8,14 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Swagger
+from ninja import NinjaAPI, Status, Swagger
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 
 from config.unavailable import unavailable_response
 from lib.errors import RuleError
+from ops import rate_limit
 from orgs.audit import client_ip
 from tokens.authorization import Denied, Scope, authorize
 from tokens.credential import Credential
@@ -60,6 +61,19 @@ class BearerTokenAuth(HttpBearer):
                 ) from None
             raise InvalidTokenError("The token is unknown, revoked or expired.") from None
         # A missing TOKEN_HASH_SALT (TokenConfigurationError) reaches _misconfigured: 503.
+
+
+def address_limit_reached(
+    request: HttpRequest, response: HttpResponse, key: str, *, limit: int, window: int, what: str
+) -> Status | None:
+    """Count this call against its client address's limit (ops.rate_limit, in the cache every
+    instance shares): None while allowed, else the 429 answer with Retry-After."""
+    verdict = rate_limit.hit(f"{key}:{client_ip(request)}", limit=limit, window=window)
+    if verdict.allowed:
+        return None
+    response["Retry-After"] = str(verdict.retry_after)
+    detail = f"Too many {what} from this address; retry later."
+    return Status(429, {"error": "rate_limited", "detail": detail})
 
 
 api = NinjaAPI(

@@ -11,14 +11,13 @@ from ninja import Field, Query, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from lib.ids import parse_id
-from ops import rate_limit
 from orgs import audit, lifecycle
-from orgs.audit import Actor, client_ip
+from orgs.audit import Actor
 from orgs.models import Deployment, Organization, Project
 from orgs.services import deployment_create
 from tokens import allowlist, authorization, usage
 from tokens import permissions as perms
-from tokens.api.core import ApiRequest, api, requires
+from tokens.api.core import ApiRequest, address_limit_reached, api, requires
 from tokens.api.schemas import (
     API_KINDS,
     KINDS_BY_NAME,
@@ -526,15 +525,16 @@ def report_leaked_tokens(request: HttpRequest, payload: LeakReportIn, response: 
     """For secret scanners: every valid token in the body is revoked and its owners are
     told. The answer is the same whatever existed: counts only."""
     # In Django's cache, which every app process shares (ops/rate_limit.py).
-    verdict = rate_limit.hit(
-        f"token-leaks:{client_ip(request)}",
+    limited = address_limit_reached(
+        request,
+        response,
+        "token-leaks",
         limit=LEAK_REPORTS_PER_WINDOW,
         window=LEAK_REPORT_WINDOW_SECONDS,
+        what="reports",
     )
-    if not verdict.allowed:
-        response["Retry-After"] = str(verdict.retry_after)
-        detail = "Too many reports from this address; retry later."
-        return Status(429, {"error": "rate_limited", "detail": detail})
+    if limited is not None:
+        return limited
     report = tokens_revoke_leaked(payload.tokens, actor=Actor.from_request(request))
     # Counts that do not depend on which tokens existed: never `report.revoked`.
     return {"received": len(payload.tokens), "well_formed": report.well_formed}
