@@ -63,6 +63,9 @@ def refuse(
 PAGE_SIZE = 50
 
 
-def page_of(request: HtmxHttpRequest, queryset, *, per_page: int = PAGE_SIZE) -> Page:
-    """One page of a list (`?page=N`): a COUNT and a LIMIT query, whatever the list's size."""
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+def page_of(
+    request: HtmxHttpRequest, queryset, *, per_page: int = PAGE_SIZE, param: str = "page"
+) -> Page:
+    """One page of a list (`?page=N`; name `param` for each list when a page has several): a
+    COUNT and a LIMIT query, whatever the list's size."""
+    return Paginator(queryset, per_page).get_page(request.GET.get(param))

@@ -4,6 +4,7 @@ on a membership found through a scoped lookup; anything else answers 404."""
 import functools
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,14 +18,22 @@ from accounts.reauthentication import reauthentication_required
 from lib.errors import RuleError
 from lib.limits import MAX_TOKEN_LIFETIME_DAYS
 from lib.listing import token_listing
-from lib.ui import HtmxHttpRequest, finish, refuse, render_dialog
+from lib.ui import HtmxHttpRequest, finish, page_of, refuse, render_dialog
 from orgs import access, lifecycle
 from orgs.audit import Actor
 from orgs.models import Membership, Project
 from orgs.services import organization_set_personal_token_deploys
 from tokens import permissions as perms
 from tokens import rotation_views, usage_views
-from tokens.deploy_auth import QUIET_PERIOD, USAGE_WINDOW, deploy_auth_status
+from tokens.deploy_auth import (
+    QUIET_PERIOD,
+    USAGE_WINDOW,
+    deploy_auth_status,
+    legacy_server_tokens,
+    legacy_usage,
+    personal_deploy_reach,
+    usages,
+)
 from tokens.forms import CITokenForm, DeploymentTokenForm, LifecyclePolicyForm
 from tokens.lifecycle import policy_breaches
 from tokens.models import Token
@@ -435,13 +444,23 @@ DEPLOY_AUTH_PAGE = "tokens/deploy_auth.html"
 DEPLOY_AUTH_CHANGED = "deployAuthChanged"
 
 
-def _deploy_auth_context(membership: Membership) -> dict:
+def _usage_page(request: HtmxHttpRequest, organization, kind: str, param: str) -> Page:
+    page = page_of(request, legacy_usage(organization, kind), param=param)
+    return Page(usages(page.object_list), page.number, page.paginator)
+
+
+def _deploy_auth_context(request: HtmxHttpRequest, membership: Membership) -> dict:
+    """The page's three lists each page on their own (`personal_page`, `legacy_page`,
+    `server_page`), so every organization's page costs the same queries."""
     organization = membership.organization
     return {
         "organization": organization,
         "membership": membership,
         "is_admin": True,
         "status": deploy_auth_status(organization),
+        "personal_usage": _usage_page(request, organization, Token.Kind.PERSONAL, "personal_page"),
+        "server_tokens": page_of(request, legacy_server_tokens(organization), param="legacy_page"),
+        "server_usage": _usage_page(request, organization, Token.Kind.SERVER, "server_page"),
         "quiet_days": QUIET_PERIOD.days,
     }
 
@@ -456,7 +475,7 @@ def _deploy_auth_done(request: HtmxHttpRequest, org: str, text: str) -> HttpResp
 def deploy_auth(request: HtmxHttpRequest, org: str) -> HttpResponse:
     membership = access.admin_membership_or_404(request, org)
     template = f"{DEPLOY_AUTH_PAGE}#migration" if request.htmx else DEPLOY_AUTH_PAGE
-    return render(request, template, _deploy_auth_context(membership))
+    return render(request, template, _deploy_auth_context(request, membership))
 
 
 @never_cache
@@ -486,17 +505,15 @@ def _confirm_refusing_personal_deploys(
     """Refusing personal-token deployments breaks every pipeline still using one at once:
     first say how many did in the last 30 days, and ask. Nothing changes until confirmed; the
     switch behind the dialog shows the saved setting again."""
-    pipelines, tokens, people = deploy_auth_status(membership.organization).personal_reach
+    reach = personal_deploy_reach(membership.organization)
     response = render_dialog(
         request,
         DEPLOY_AUTH_PAGE,
         "confirm-refuse-personal",
-        lambda: _deploy_auth_context(membership),
+        lambda: _deploy_auth_context(request, membership),
         back=reverse("tokens:deploy-auth", args=[membership.organization.slug]),
         organization=membership.organization,
-        pipelines=pipelines,
-        tokens=tokens,
-        people=people,
+        reach=reach,
         usage_days=USAGE_WINDOW.days,
     )
     if request.htmx:
@@ -519,7 +536,7 @@ def legacy_token_revoke(request: HtmxHttpRequest, org: str, token_id: int) -> Ht
             request,
             DEPLOY_AUTH_PAGE,
             "confirm-revoke",
-            lambda: _deploy_auth_context(membership),
+            lambda: _deploy_auth_context(request, membership),
             back=reverse("tokens:deploy-auth", args=[org]),
             token=token,
             organization=membership.organization,

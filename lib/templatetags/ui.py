@@ -31,10 +31,10 @@ def get_item(mapping: dict, key: str):
 
 
 @register.simple_tag(takes_context=True)
-def page_link(context, number: int) -> str:
-    """This page's URL and query, at page `number`."""
+def page_link(context, number: int, param: str = "page") -> str:
+    """This page's URL and query, with list page `number` in `param`."""
     query = context["request"].GET.copy()
-    query["page"] = number
+    query[param] = number
     return f"{context['request'].path}?{query.urlencode()}"
 
 
@@ -97,8 +97,9 @@ def dialog_button(url: str, text: str, *, label: str = "", css: str = "outline s
 
 
 TABLE_OPTIONS = {"css", "columns", "empty", "page", "labelledby", "id", "refresh", "on", "foot"}
-# The pager's words (includes/pager.html): what the rows are, and its two links.
-TABLE_OPTIONS |= {"noun", "newer", "older"}
+# The pager's words (includes/pager.html): what the rows are, and its two links; and the
+# query parameter holding its page number when one page shows several lists (page_of).
+TABLE_OPTIONS |= {"noun", "newer", "older", "param"}
 
 
 @register.tag
@@ -107,7 +108,8 @@ def table(parser, token):
     one table frame (templates/includes/table.html). The body is rendered once per row with
     `row` set; `columns` names the header cells (an empty name is the actions column, named
     for screen readers only); `empty` is said instead of an empty table; `page` adds its
-    pager, worded by `noun`, `newer` and `older` ("tokens", "Newer", "Older" by default);
+    pager, worded by `noun`, `newer` and `older` ("tokens", "Newer", "Older" by default) and
+    numbered in the query parameter `param` ("page");
     `foot` (HTML) follows a non-empty table. With `id`, the frame is a `<div>` that,
     given `refresh` and `on`, reloads itself from `refresh` (plus this request's query)
     whenever the `on` event fires (HTMX)."""

@@ -385,6 +385,42 @@ def test_deploy_auth_revoke_legacy_tokens_ticks_the_checklist(page: Page, demo):
     expect_checklist(page, True, True, False, True)
 
 
+def test_deploy_auth_lists_page_on_their_own(page: Page, demo):
+    """55 more personal-token pipelines: a page of 50, the next page a click away, and the
+    legacy lists keep their place while the personal list pages (and after a revoke)."""
+    dev = User.objects.get(email=DEV)
+    web = Project.objects.get(organization__slug="acme", slug="web")
+    for number in range(55):
+        token = token_issue(
+            kind=Token.Kind.PERSONAL, name=f"Script {number:02d}", user=dev,
+            permissions=perms.DEFAULT_PERMISSIONS, actor=Actor(user=dev),
+        ).token  # fmt: skip
+        web.deployments.create(ref="abc", token_id=token.pk, token_kind=token.kind)
+    sign_in(page, OWNER)
+    open_deploy_auth(page)
+    usage = personal_usage(page)
+    expect(body_rows(usage)).to_have_count(50)
+    pager = page.get_by_role("navigation", name="Personal tokens that deployed in the last 30 days")
+    expect(pager).to_contain_text("Page 1 of 2 · 56 pipelines")
+    pager.get_by_role("link", name="Older →").click()
+    expect(page).to_have_url(re.compile(r"\?personal_page=2$"))
+    expect(body_rows(usage)).to_have_count(6)
+    expect(usage).to_contain_text("Laptop scripts")  # the demo's, the oldest
+    expect(body_rows(legacy_tokens(page))).to_have_count(1)
+
+    # Revoking the legacy token reloads the lists where they were.
+    mark_document(page)
+    row = legacy_tokens(page).get_by_role("row").filter(has_text=LEGACY)
+    row.get_by_role("button", name=f"Revoke {LEGACY}").click()
+    page.get_by_role("dialog").get_by_role("button", name="Revoke", exact=True).click()
+    expect(page.get_by_text("No legacy server tokens left.")).to_be_visible()
+    assert_same_document(page)
+    expect(body_rows(usage)).to_have_count(6)
+    expect(pager).to_contain_text("Page 2 of 2 · 56 pipelines")
+    pager.get_by_role("link", name="← Newer").click()
+    expect(body_rows(usage)).to_have_count(50)
+
+
 def test_deploy_auth_revoke_without_javascript(nojs_page: Page, demo):
     page = nojs_page
     sign_in(page, OWNER)

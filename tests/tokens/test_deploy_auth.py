@@ -4,13 +4,27 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from orgs.audit import Actor
 from orgs.models import AuditEvent, Deployment, Membership, Organization
-from tests.factories import make_ci_token, make_org, make_project
-from tokens.deploy_auth import deploy_auth_status
+from tests.factories import (
+    make_ci_token,
+    make_org,
+    make_personal_token,
+    make_project,
+    make_user,
+)
+from tokens.deploy_auth import (
+    Reach,
+    deploy_auth_status,
+    legacy_usage,
+    personal_deploy_reach,
+    usages,
+)
 from tokens.models import Token
 from tokens.services import token_issue, token_verify
 
@@ -37,13 +51,13 @@ class TestChecklist:
     def test_the_seeded_demo_is_a_migration_in_progress(self, db):
         call_command("seed_demo", stdout=None)
         acme = Organization.objects.get(slug="acme")
-        status = deploy_auth_status(acme)
         assert checklist(acme) == [True, True, False, False]
-        assert [u.project for u in status.server_usage] == ["web", "api"]
-        assert sum(u.deployments for u in status.server_usage) == 6
-        assert [(u.token.user.email, u.deployments) for u in status.personal_usage] == [
-            ("dev@acme.test", 2)
-        ]
+        server_usage = usages(legacy_usage(acme, Token.Kind.SERVER))
+        assert [u.project for u in server_usage] == ["web", "api"]
+        assert sum(u.deployments for u in server_usage) == 6
+        personal = usages(legacy_usage(acme, Token.Kind.PERSONAL))
+        assert [(u.token.user.email, u.deployments) for u in personal] == [("dev@acme.test", 2)]
+        assert personal_deploy_reach(acme) == Reach(pipelines=1, tokens=1, people=1)
 
     def test_each_step_ticks_from_live_data(self, db):
         org = make_org("acme", owner="owner@x.test")
@@ -149,3 +163,75 @@ class TestPage:
         url = reverse("tokens:deploy-auth-policy", args=["acme"])
         assert client.post(url, {}).status_code == 404
         assert Organization.objects.get(slug="acme").allow_personal_token_deploys is True
+
+
+def personal_token(user, name):
+    return make_personal_token(user, name, permissions={"deployments:write"}).token
+
+
+class TestManyPipelines:
+    """An organization with hundreds of legacy pipelines: counted in SQL, shown a page at a
+    time, each list paging on its own."""
+
+    @pytest.fixture
+    def org(self, db):
+        org = make_org("acme", owner="owner@x.test")
+        owner = Membership.objects.get(organization=org).user
+        web, api = make_project(org, "web"), make_project(org, "api")
+        users = [make_user(f"p{i}@x.test") for i in range(3)]
+        # 60 personal tokens of 3 people, each deploying web (and every third also api).
+        for i in range(60):
+            token = personal_token(users[i % 3], f"laptop {i}")
+            deploy(web, token, ago=timedelta(minutes=i))
+            if i % 3 == 0:
+                deploy(api, token, ago=timedelta(minutes=i, seconds=30))
+        # Outside the window, and another organization's: neither counts.
+        deploy(web, personal_token(users[0], "old"), ago=timedelta(days=31))
+        other = make_project(make_org("other", owner="z@x.test"), "web")
+        deploy(other, personal_token(users[0], "elsewhere"))
+        legacy = legacy_token(org, owner, name="server")
+        deploy(web, legacy.token)
+        return org
+
+    def test_the_reach_counts_pipelines_tokens_and_people(self, org):
+        assert personal_deploy_reach(org) == Reach(pipelines=80, tokens=60, people=3)
+
+    def test_usage_is_most_recent_first(self, org):
+        rows = usages(legacy_usage(org, Token.Kind.PERSONAL))
+        assert len(rows) == 80
+        assert [u.token.name for u in rows[:3]] == ["laptop 0", "laptop 0", "laptop 1"]
+        assert [u.project for u in rows[:2]] == ["web", "api"]
+
+    def test_the_page_shows_one_page_of_each_list(self, org, client):
+        client.force_login(Membership.objects.get(organization=org).user)
+        url = reverse("tokens:deploy-auth", args=["acme"])
+        body = client.get(url).content.decode()
+        assert body.count('<td data-label="Owner">') == 50
+        assert "Page 1 of 2 · 80 pipelines" in body
+        assert "?personal_page=2" in body and "laptop 0 " in body and "laptop 49 " not in body
+        second = client.get(url, {"personal_page": 2, "server_page": 1}).content.decode()
+        assert second.count('<td data-label="Owner">') == 30
+        assert "Page 2 of 2 · 80 pipelines" in second and "laptop 59 " in second
+        # The other lists keep their own page, and reloading keeps the query.
+        assert "server_page=1" in second and 'data-label="Tied to"' in second
+        assert "?personal_page=2&amp;server_page=1" in second
+
+    def test_queries_do_not_grow_with_the_pipelines(self, org, client):
+        client.force_login(Membership.objects.get(organization=org).user)
+        with CaptureQueriesContext(connection) as many:
+            assert client.get(reverse("tokens:deploy-auth", args=["acme"])).status_code == 200
+        # The same shape, one of each: a personal pipeline and a legacy server token's.
+        small = make_org("small", owner="owner@x.test")
+        web = make_project(small, "web")
+        deploy(web, personal_token(make_user("one@x.test"), "one"))
+        deploy(web, legacy_token(small, small.memberships.get().user).token)
+        with CaptureQueriesContext(connection) as few:
+            assert client.get(reverse("tokens:deploy-auth", args=["small"])).status_code == 200
+        assert len(many) == len(few)
+
+    def test_a_page_number_out_of_range_shows_the_last_page(self, org, client):
+        client.force_login(Membership.objects.get(organization=org).user)
+        url = reverse("tokens:deploy-auth", args=["acme"])
+        for junk in ("99", "-1", "x", "２"):
+            body = client.get(url, {"personal_page": junk}).content.decode()
+            assert "Page" in body and "pipelines" in body
