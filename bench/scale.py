@@ -57,10 +57,20 @@ def parse_args(argv):
 
 
 class Copier:
-    """Rows into a table with COPY … FROM STDIN, in text format, a few MB at a time."""
+    """Rows of `model` into its table with COPY … FROM STDIN, in text format, a few MB at a
+    time. `add()` takes the named `columns`; every other column gets its field's default, so
+    a column added by a later migration does not break the seed."""
 
-    def __init__(self, cursor, table: str, columns: list[str]):
-        self.cursor, self.table, self.columns = cursor, table, columns
+    def __init__(self, cursor, model, columns: list[str]):
+        named = set(columns)
+        rest = [
+            field
+            for field in model._meta.concrete_fields
+            if not field.primary_key and field.column not in named
+        ]
+        self.cursor, self.table = cursor, model._meta.db_table
+        self.columns = [*columns, *(field.column for field in rest)]
+        self.defaults = "".join("\t" + self._text(field.get_default()) for field in rest)
         self.buffer, self.rows = io.StringIO(), 0
 
     @staticmethod
@@ -71,11 +81,13 @@ class Copier:
             return "t" if value else "f"
         if isinstance(value, datetime):
             return value.isoformat()
+        if isinstance(value, list | dict):
+            value = json.dumps(value)
         text = str(value)
         return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
     def add(self, *values) -> None:
-        self.buffer.write("\t".join(self._text(v) for v in values) + "\n")
+        self.buffer.write("\t".join(self._text(v) for v in values) + self.defaults + "\n")
         self.rows += 1
         if self.buffer.tell() > 8_000_000:
             self.flush()
@@ -118,7 +130,7 @@ def seed(scale: float, log) -> dict:
 
     from accounts.models import User
     from orgs.audit import Actor
-    from orgs.models import Membership, Organization, Project
+    from orgs.models import AuditEvent, Deployment, Membership, Organization, Project
     from tokens import permissions as perms
     from tokens.models import Token
     from tokens.services import token_issue
@@ -151,7 +163,7 @@ def seed(scale: float, log) -> dict:
     unusable = make_password(None)
     with raw.cursor() as cursor:
         started = time.perf_counter()
-        users = Copier(cursor, "accounts_user", ["email", "name", "password", "is_active",
+        users = Copier(cursor, User, ["email", "name", "password", "is_active",
                                                  "is_staff", "is_superuser",
                                                  "date_joined"])  # fmt: skip
         for i in range(MEMBERS):
@@ -160,7 +172,7 @@ def seed(scale: float, log) -> dict:
         users.flush()
         cursor.execute("SELECT id FROM accounts_user WHERE email LIKE 'member%%'")
         member_ids = [row[0] for row in cursor.fetchall()]
-        members = Copier(cursor, "orgs_membership", ["user_id", "organization_id", "role",
+        members = Copier(cursor, Membership, ["user_id", "organization_id", "role",
                                                      "created_at"])  # fmt: skip
         for user_id in member_ids:
             members.add(user_id, big.pk, "member", now)
@@ -168,14 +180,14 @@ def seed(scale: float, log) -> dict:
         timings["users_and_members"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        orgs = Copier(cursor, "orgs_organization", ["slug", "name", "created_at",
+        orgs = Copier(cursor, Organization, ["slug", "name", "created_at",
                       "allow_personal_token_deploys", "max_token_lifetime_days"])  # fmt: skip
         for i in range(n_orgs - 2):
             orgs.add(f"org{i:05d}", f"Organization {i}", now, True, None)
         orgs.flush()
         cursor.execute("SELECT id FROM orgs_organization WHERE slug LIKE 'org%%' ORDER BY id")
         org_ids = [row[0] for row in cursor.fetchall()]
-        projects = Copier(cursor, "orgs_project", ["organization_id", "slug", "name",
+        projects = Copier(cursor, Project, ["organization_id", "slug", "name",
                                                    "created_at"])  # fmt: skip
         for org_id in org_ids:
             for p in range(2):
@@ -195,7 +207,7 @@ def seed(scale: float, log) -> dict:
                    "role", "permissions", "digest", "salt_fingerprint", "preview",
                    "created_at", "expires_at", "last_used_at", "revoked_at",
                    "revoke_reason"]  # fmt: skip
-        tokens = Copier(cursor, "tokens_token", columns)
+        tokens = Copier(cursor, Token, columns)
         permissions = json.dumps(sorted(perms.DEFAULT_PERMISSIONS))
         shares = (
             (0.10, "pat", lambda i: (heavy.pk, None, None)),
@@ -240,7 +252,7 @@ def seed(scale: float, log) -> dict:
                          "actor_user_id", "actor_token_id", "actor_label", "target_type",
                          "target_id", "target_label", "ip", "user_agent",
                          "data"]  # fmt: skip
-        events = Copier(cursor, "orgs_auditevent", event_columns)
+        events = Copier(cursor, AuditEvent, event_columns)
         for i in range(n_events):
             org_id = big.pk if i % 5 == 0 else org_ids[i % len(org_ids)]
             events.add(
@@ -264,7 +276,7 @@ def seed(scale: float, log) -> dict:
 
         # Deployments for the deploy-auth page: legacy (personal-token) deploys of big/web.
         started = time.perf_counter()
-        deployments = Copier(cursor, "orgs_deployment", ["project_id", "ref", "environment",
+        deployments = Copier(cursor, Deployment, ["project_id", "ref", "environment",
                              "created_at", "created_by_id", "token_id", "token_kind",
                              "token_preview"])  # fmt: skip
         for i in range(int(100_000 * scale)):

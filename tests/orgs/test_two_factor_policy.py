@@ -19,7 +19,13 @@ from lib.errors import RuleError
 from orgs import services
 from orgs.audit import Actor
 from orgs.models import AuditEvent, Membership, Organization
-from tests.factories import make_ci_token, make_org, make_personal_token, make_project
+from tests.factories import (
+    make_ci_token,
+    make_org,
+    make_personal_token,
+    make_project,
+    make_user,
+)
 
 ENROL = "/orgs/acme/two-factor-required/"
 
@@ -193,3 +199,19 @@ def test_only_an_app_or_a_security_key_counts_as_a_second_factor(org):
     assert two_factor.has_two_factor(dev)
     owner = membership("owner@x.test").user
     assert two_factor.users_with_two_factor([dev.pk, owner.pk]) == {dev.pk}
+
+
+def test_a_large_organization_names_ten_and_counts_the_rest(db, client):
+    org = make_org("big", owner="owner@x.test")
+    enrol("owner@x.test")
+    for number in range(25):
+        Membership.objects.create(
+            organization=org, user=make_user(f"m{number:02d}@x.test"), role="member"
+        )
+    client.force_login(membership("owner@x.test", "big").user)
+    page = client.get("/orgs/big/settings/members/").content.decode()
+    named = ", ".join(f"m{number:02d}@x.test" for number in range(10))
+    assert f"Without a second factor: {named} and 15 more." in page
+    url = reverse("orgs:two-factor-policy", args=["big"])
+    dialog = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert f"25 members without a second factor ({named} and 15 more)" in dialog
