@@ -261,6 +261,10 @@ class Deployment(models.Model):
         indexes = [
             models.Index(fields=["project", "-created_at"], name="deployment_project_time_idx"),
             models.Index(fields=["token_id", "-created_at"], name="deployment_token_time_idx"),
+            # Deploy auth: a project's deployments with legacy (or CI) credentials lately.
+            models.Index(
+                fields=["project", "token_kind", "-created_at"], name="deployment_kind_time_idx"
+            ),
         ]
 
     def __str__(self) -> str:
