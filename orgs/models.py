@@ -261,9 +261,12 @@ class Deployment(models.Model):
         indexes = [
             models.Index(fields=["project", "-created_at"], name="deployment_project_time_idx"),
             models.Index(fields=["token_id", "-created_at"], name="deployment_token_time_idx"),
-            # Deploy auth: a project's deployments with legacy (or CI) credentials lately.
+            # Deploy auth: a project's deployments with legacy (or CI) credentials lately,
+            # counted per credential from the index alone (PostgreSQL).
             models.Index(
-                fields=["project", "token_kind", "-created_at"], name="deployment_kind_time_idx"
+                fields=["project", "token_kind", "-created_at"],
+                include=["token_id"],
+                name="deployment_kind_time_idx",
             ),
         ]
 

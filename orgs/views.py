@@ -215,9 +215,6 @@ def _with_manageable(membership: Membership, member: Membership) -> Membership:
     return member
 
 
-MEMBERS_PER_PAGE = 100
-
-
 def _members_context(request: HtmxHttpRequest, membership: Membership) -> dict:
     """One page of the members (an organization may have thousands), by e-mail."""
     organization = membership.organization
@@ -226,7 +223,7 @@ def _members_context(request: HtmxHttpRequest, membership: Membership) -> dict:
         .select_related("user")
         .order_by("user__email", "pk")
     )
-    page = page_of(request, members, per_page=MEMBERS_PER_PAGE)
+    page = page_of(request, members)
     is_admin = access.is_admin(membership)
     shown = [_with_manageable(membership, member) for member in page.object_list]
     return {

@@ -87,7 +87,7 @@ def legacy_usage(organization: Organization, kind: str, *, now: datetime | None 
     return (
         _legacy_deployments(organization, [kind], since=since)
         .values("token_id", "project__slug")
-        .annotate(count=Count("id"), last=Max("created_at"))
+        .annotate(count=Count("*"), last=Max("created_at"))
         .order_by("-last", "token_id", "project__slug")
     )
 
