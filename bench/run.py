@@ -39,6 +39,11 @@ RESULTS = ROOT / "bench" / "results"
 DEPLOY_BODY = '{"ref": "4f1c2ab", "environment": "production"}'
 TOUCH_BURST_SECONDS = 4
 USAGE_WINDOW_SECONDS = 60
+# A worker decides to write from the request's clock; the database trigger stamps the write
+# when the statement runs. A write that waited a few ms for the database and the next one
+# that did not can stamp 59.99 s apart though the worker kept its minute (as the touch check
+# allows 0.5 s for last_used_at).
+USAGE_STAMP_SLACK_SECONDS = 0.5
 TOUCH_INTERVAL_SECONDS = 60
 
 
@@ -261,10 +266,11 @@ def http_phase(seeded, args, data_dir: Path, log) -> dict:
 
 
 def _most_in_a_minute(times: list[datetime]) -> int:
-    """The most writes within any 60 seconds (a sliding window)."""
+    """The most writes within any 60 seconds (a sliding window, less the stamps' slack)."""
     most, start = 0, 0
+    window = USAGE_WINDOW_SECONDS - USAGE_STAMP_SLACK_SECONDS
     for end, at in enumerate(times):
-        while (at - times[start]).total_seconds() >= USAGE_WINDOW_SECONDS:
+        while (at - times[start]).total_seconds() >= window:
             start += 1
         most = max(most, end - start + 1)
     return most
