@@ -318,6 +318,22 @@ class Token(models.Model):
         return perms.allows(self.permissions, permission)
 
 
+# What one usage counter counts: calls that agree on all of these add up in one row (the
+# unique key tokens.usage writes its INSERT … ON CONFLICT against).
+USAGE_KEY_FIELDS = (
+    "token",
+    "day",
+    "method",
+    "route",
+    "address",
+    "agent",
+    "permission",
+    "granted",
+    "status_class",
+    "project",
+)
+
+
 class TokenUsageQuerySet(models.QuerySet["TokenUsage"]):
     def since(self, day) -> "TokenUsageQuerySet":
         return self.filter(day__gte=day)
@@ -353,21 +369,7 @@ class TokenUsage(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=[
-                    "token",
-                    "day",
-                    "method",
-                    "route",
-                    "address",
-                    "agent",
-                    "permission",
-                    "granted",
-                    "status_class",
-                    "project",
-                ],
-                name="token_usage_counter_key",
-            )
+            models.UniqueConstraint(fields=USAGE_KEY_FIELDS, name="token_usage_counter_key")
         ]
         indexes = [models.Index(fields=["day"], name="token_usage_day_idx")]
 

@@ -27,7 +27,7 @@ from django.db.models import Max, Min, Sum
 from django.utils import timezone
 
 from tokens import permissions as perms
-from tokens.models import TokenUsage
+from tokens.models import USAGE_KEY_FIELDS, TokenUsage
 
 logger = logging.getLogger(__name__)
 
@@ -182,18 +182,7 @@ class UsageBuffer:
 
 BUFFER = UsageBuffer()
 
-_COLUMNS = (
-    "token_id",
-    "day",
-    "method",
-    "route",
-    "address",
-    "agent",
-    "permission",
-    "granted",
-    "status_class",
-    "project",
-)
+_COLUMNS = tuple(TokenUsage._meta.get_field(name).column for name in USAGE_KEY_FIELDS)
 
 
 def _upsert_sql(rows: int) -> str:
