@@ -298,6 +298,10 @@ def _project_access_or_404(request: HtmxHttpRequest, org: str, project_slug: str
     return membership, project
 
 
+def _deployment_token_or_404(project: Project, token_id: int) -> Token:
+    return get_object_or_404(Token.objects.filter(project=project), pk=token_id)
+
+
 def _deployment_context(request: HtmxHttpRequest, membership: Membership, project: Project) -> dict:
     return {
         **token_listing(Token.objects.filter(project=project), request),
@@ -392,7 +396,7 @@ def deployment_token_revoke(
     request: HtmxHttpRequest, org: str, project: str, token_id: int
 ) -> HttpResponse:
     membership, project_obj = _project_access_or_404(request, org, project)
-    token = get_object_or_404(Token.objects.filter(project=project_obj), pk=token_id)
+    token = _deployment_token_or_404(project_obj, token_id)
     if request.method == "GET":
         return _deployment_dialog(request, membership, project_obj, "confirm-revoke", token=token)
     revoked = token_revoke(token=token, actor=Actor.from_request(request), reason=PAGE_REVOKE)
@@ -421,7 +425,7 @@ def deployment_token_rotate(
     request: HtmxHttpRequest, org: str, project: str, token_id: int
 ) -> HttpResponse:
     membership, project_obj = _project_access_or_404(request, org, project)
-    token = get_object_or_404(Token.objects.filter(project=project_obj), pk=token_id)
+    token = _deployment_token_or_404(project_obj, token_id)
     rotation = _deployment_rotation(request, membership, project_obj)
     return rotation_views.rotate(request, token, **rotation)
 
@@ -433,7 +437,7 @@ def deployment_token_end_overlap(
     request: HtmxHttpRequest, org: str, project: str, token_id: int
 ) -> HttpResponse:
     membership, project_obj = _project_access_or_404(request, org, project)
-    token = get_object_or_404(Token.objects.filter(project=project_obj), pk=token_id)
+    token = _deployment_token_or_404(project_obj, token_id)
     rotation = _deployment_rotation(request, membership, project_obj)
     return rotation_views.end_overlap(request, token, **rotation)
 
@@ -607,7 +611,7 @@ def deployment_token_detail(
     request: HtmxHttpRequest, org: str, project: str, token_id: int
 ) -> HttpResponse:
     membership, project_obj = _project_access_or_404(request, org, project)
-    token = get_object_or_404(Token.objects.filter(project=project_obj), pk=token_id)
+    token = _deployment_token_or_404(project_obj, token_id)
     return usage_views.detail(request, token, _deployment_place(membership, project_obj, token))
 
 
@@ -618,5 +622,5 @@ def deployment_token_narrow(
     request: HtmxHttpRequest, org: str, project: str, token_id: int
 ) -> HttpResponse:
     membership, project_obj = _project_access_or_404(request, org, project)
-    token = get_object_or_404(Token.objects.filter(project=project_obj), pk=token_id)
+    token = _deployment_token_or_404(project_obj, token_id)
     return usage_views.narrow(request, token, _deployment_place(membership, project_obj, token))
